@@ -1,0 +1,31 @@
+# One place for the commands a new user types; README.md shows them.
+PYTHON ?= python3
+VENV   ?= .venv
+# The torch build to install. On a GPU box, PyPI's torch is the CUDA build; on the project's
+# CPU machines this exact version lies on disk. Override: make setup TORCH="torch==2.6.0".
+TORCH  ?= torch==2.13.0
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+
+.PHONY: setup run test test-slow clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	HF_HUB_OFFLINE=1 $(VENV)/bin/xlu-tui run --preset demo-finetune
+
+test: setup
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
+
+test-slow: setup
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) build *.egg-info

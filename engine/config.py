@@ -1,0 +1,267 @@
+"""RunConfig: every knob of a run, validated, loadable from TOML presets and `--set` overrides.
+
+Importable without torch: the UI validates forms with it as the user types.
+"""
+from __future__ import annotations
+
+import copy
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+from engine.errors import ConfigError  # noqa: E402  (re-exported: one error type for bad input)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TaskConfig(_Strict):
+    name: str = Field("topics", description="task: topics (offline demo) or a task the engine knows")
+    source_lang: str = Field("en", description="language of the labeled training data D")
+    target_langs: list[str] = Field(default_factory=list,
+                                    description="languages to adapt to and evaluate (empty: all the task has)")
+    max_source: int | None = Field(None, ge=1, description="cap on |D| (None: all)")
+    max_unlabeled: int | None = Field(None, ge=0, description="cap on |U| per target language (None: all)")
+    test_fraction: float = Field(0.3, gt=0, lt=1,
+                                 description="share of each target language held out as its test set")
+    max_test: int | None = Field(None, ge=1, description="cap on each test set (None: all)")
+    parallel_size: int = Field(0, ge=0, description="|Dbi|: translation pairs of source items (few-shot)")
+    data_dir: str | None = Field(None, description="folder of the user's own files (task custom)")
+
+    @field_validator("target_langs", mode="before")
+    @classmethod
+    def _split_langs(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [x.strip() for x in v.strip("[]").split(",") if x.strip()]
+        return v
+
+    @model_validator(mode="after")
+    def _check_languages(self) -> "TaskConfig":
+        from engine.tasks import get_task, task_names
+
+        if self.name not in task_names():
+            raise ValueError(f"task.name is {self.name!r}; allowed: {', '.join(task_names())}")
+        task = get_task(self.name)
+        langs = task.languages()
+        sources = task.source_languages()
+        if self.source_lang not in sources:
+            raise ValueError(f"task.source_lang is {self.source_lang!r}; task {self.name} has labeled "
+                             f"training data in: {', '.join(sources)}")
+        bad = [x for x in self.target_langs if x not in langs]
+        if bad:
+            raise ValueError(f"task.target_langs has {', '.join(map(repr, bad))}; "
+                             f"task {self.name} has: {', '.join(langs)}")
+        if self.source_lang in self.target_langs:
+            raise ValueError(f"task.target_langs includes the source language {self.source_lang!r}; "
+                             "list only the languages to adapt to")
+        if len(set(self.target_langs)) != len(self.target_langs):
+            raise ValueError("task.target_langs lists a language twice")
+        return self
+
+    def resolved_targets(self) -> list[str]:
+        from engine.tasks import get_task
+
+        if self.target_langs:
+            return list(self.target_langs)
+        return [x for x in get_task(self.name).languages() if x != self.source_lang]
+
+
+class ModelsConfig(_Strict):
+    lm: str = Field("e5-small", description="f_lm: e5-small, a Hugging Face id or a local model folder")
+    emb: str = Field("use", description="f_emb: use (offline multilingual USE), a Hugging Face id, or tfhub:HANDLE")
+    pooling: Literal["auto", "cls", "mean"] = Field(
+        "auto", description="sentence vector of f_lm: auto (the model's own), cls (first token) or mean")
+
+
+class TrainConfig(_Strict):
+    epochs: int = Field(5, ge=1, le=1000, description="epochs of each fine-tuning")
+    batch_size: int = Field(16, ge=1, le=4096, description="training batch size")
+    lr: float = Field(5e-5, gt=0, le=1, description="peak learning rate (AdamW, linear schedule)")
+    weight_decay: float = Field(0.01, ge=0, le=1, description="AdamW weight decay")
+    warmup_ratio: float = Field(0.0, ge=0, lt=1, description="share of steps with a linear warm-up")
+    max_length: int = Field(128, ge=8, le=4096, description="tokens per text (longer texts are cut)")
+    eval_batch_size: int = Field(64, ge=1, le=8192, description="batch size of prediction")
+    freeze_embeddings: bool = Field(False, description="keep the word-embedding table fixed (faster on CPU)")
+    head_lr: float | None = Field(None, gt=0, le=1, description="learning rate of the classifier head (None: lr)")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: the GPU the launcher gave, else CPU")
+    threads: int | None = Field(None, ge=1, le=512, description="CPU threads for torch (None: torch's default)")
+
+
+class MethodConfig(BaseModel):
+    """`name` picks the method; its other fields are that method's declared parameters."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str = Field("finetune", description="finetune")
+
+    @model_validator(mode="after")
+    def _check_params(self) -> "MethodConfig":
+        from engine.methods import method_names, method_params
+
+        if self.name not in method_names():
+            raise ValueError(f"method.name is {self.name!r}; allowed: {', '.join(method_names())}")
+        schema = method_params(self.name)
+        given = dict(self.model_extra or {})
+        unknown = sorted(set(given) - set(schema.model_fields))
+        if unknown:
+            allowed = ", ".join(sorted(schema.model_fields)) or "none"
+            raise ValueError(f"method.{unknown[0]} is not a parameter of method {self.name}; its parameters: {allowed}")
+        params = schema(**given)
+        for key, value in params.model_dump().items():
+            setattr(self, key, value) if key in given else self.__pydantic_extra__.__setitem__(key, value)
+        return self
+
+    def params(self) -> BaseModel:
+        from engine.methods import method_params
+
+        return method_params(self.name)(**(self.model_extra or {}))
+
+
+class RunConfig(_Strict):
+    name: str = Field("", description="a label for the run (default: preset or method and task)")
+    preset: str = Field("", description="the preset this config started from")
+    description: str = Field("", description="what the run is for (presets describe themselves)")
+    seed: int = Field(42, ge=0, le=2**31 - 1, description="seed of data splits, initialisation and order")
+    task: TaskConfig = Field(default_factory=TaskConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    method: MethodConfig = Field(default_factory=MethodConfig)
+
+    def display_name(self) -> str:
+        return self.name or self.preset or f"{self.method.name}-{self.task.name}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=False)
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        return tomli_w.dumps(_drop_none(self.to_dict()))
+
+
+# --------------------------------------------------------------------------- building configs
+
+def _drop_none(d: Any) -> Any:
+    # TOML has no null: a missing key means the default, which for these fields is None.
+    if isinstance(d, dict):
+        return {k: _drop_none(v) for k, v in d.items() if v is not None}
+    return d
+
+
+def _first_error(err: ValidationError) -> str:
+    e = err.errors()[0]
+    loc = ".".join(str(p) for p in e["loc"])
+    msg = e["msg"]
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, "):]
+    value = e.get("input")
+    if e["type"] == "extra_forbidden":
+        return f"{loc} is not a config field"
+    shown = "" if isinstance(value, dict) else f" is {value!r}"
+    return f"{loc}{shown}: {msg[0].lower() + msg[1:]}"
+
+
+def validate(data: dict[str, Any]) -> RunConfig:
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_first_error(err)) from None
+
+
+def parse_value(text: str) -> Any:
+    """A `--set` value as TOML would read it; bare words stay strings, `[a,b]` is a list."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        pass
+    if text.startswith("[") and text.endswith("]"):
+        return [parse_value(x.strip()) for x in text[1:-1].split(",") if x.strip()]
+    return text
+
+
+def apply_set(data: dict[str, Any], assignment: str) -> None:
+    """Apply one `dotted.path=value` to a plain config dict."""
+    if "=" not in assignment:
+        raise ConfigError(f"--set {assignment!r} has no '='; write it as key=value, e.g. train.epochs=1")
+    key, _, raw = assignment.partition("=")
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"--set {assignment!r} has an empty key; write it as key=value, e.g. train.epochs=1")
+    node = data
+    for p in parts[:-1]:
+        nxt = node.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"--set {key}: {'.'.join(parts[:parts.index(p) + 1])} is not a section")
+        node = nxt
+    node[parts[-1]] = parse_value(raw.strip())
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def preset_names() -> list[str]:
+    files = resources.files("engine.presets").iterdir()
+    return sorted(f.name[:-5] for f in files if f.name.endswith(".toml"))
+
+
+def preset_text(name: str) -> str:
+    if name not in preset_names():
+        raise ConfigError(f"preset {name!r} does not exist; presets: {', '.join(preset_names())}")
+    return resources.files("engine.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+
+
+def preset_data(name: str) -> dict[str, Any]:
+    data = tomllib.loads(preset_text(name))
+    data.setdefault("preset", name)
+    return data
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} does not exist")
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {str(p)!r} is not UTF-8 text") from None
+
+
+def build(config_file: str | Path | None = None, preset: str | None = None,
+          sets: list[str] | None = None, name: str | None = None) -> RunConfig:
+    """Preset, then file, then `--set` overrides, then validation."""
+    data: dict[str, Any] = {}
+    if preset:
+        data = preset_data(preset)
+    if config_file:
+        data = deep_merge(data, read_toml(config_file))
+    for s in sets or []:
+        apply_set(data, s)
+    if name:
+        data["name"] = name
+    return validate(data)
+
+
+def config_diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> dict[str, tuple[Any, Any]]:
+    """Dotted keys whose values differ between two config dicts."""
+    out: dict[str, tuple[Any, Any]] = {}
+    for k in sorted(set(a) | set(b)):
+        va, vb = a.get(k), b.get(k)
+        key = f"{prefix}{k}"
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out.update(config_diff(va, vb, key + "."))
+        elif va != vb:
+            out[key] = (va, vb)
+    return out

@@ -1,0 +1,95 @@
+"""What a method sees of its run: config, events, status, device, stop requests, checkpoints."""
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from engine import checkpoint as ckpt
+from engine.config import RunConfig
+from engine.events import EventWriter
+from engine.store import RunStore
+
+
+class RunContext:
+    def __init__(self, store: RunStore, run_id: str, config: RunConfig, device: Any):
+        self.store = store
+        self.run_id = run_id
+        self.config = config
+        self.device = device
+        self.run_dir: Path = store.run_dir(run_id)
+        self.events = EventWriter(self.run_dir / "events.jsonl", run_id)
+        self._stop_asked = False
+        self._phase = ""
+        self.best_mean: float | None = None
+        self.n_labels = 0  # set once the task is loaded
+
+    # ----- stop requests (SIGTERM / SIGINT finish the current step, checkpoint, end `stopped`)
+    def install_signal_handlers(self) -> None:
+        def asked(signum: int, _frame: Any) -> None:
+            self._stop_asked = True
+            self.events.emit("log", level="info", message=f"stop requested ({signal.Signals(signum).name}); "
+                             "finishing the current step")
+
+        signal.signal(signal.SIGTERM, asked)
+        signal.signal(signal.SIGINT, asked)
+
+    def request_stop(self) -> None:
+        self._stop_asked = True
+
+    def should_stop(self) -> bool:
+        return self._stop_asked
+
+    # ----- events and status
+    def emit(self, type: str, **fields: Any) -> None:
+        self.events.emit(type, **fields)
+
+    def phase(self, name: str, **fields: Any) -> None:
+        self._phase = name
+        self.events.emit("phase", phase=name, **fields)
+        self.status(phase=name)
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.events.emit("log", level=level, message=message)
+
+    def status(self, **changes: Any) -> None:
+        self.store.write_status(self.run_id, changes)
+
+    def metrics(self, round: int, model: str, split: str, values: dict[str, float], targets: list[str],
+                **extra: Any) -> float:
+        """Emit a metrics event; the mean is over the target languages. Returns the mean."""
+        picked = [values[x] for x in targets if x in values]
+        mean = sum(picked) / len(picked) if picked else float("nan")
+        self.events.emit("metrics", round=round, model=model, split=split, metric=self.metric_name,
+                         values={k: round_(v) for k, v in values.items()}, mean=round_(mean), **extra)
+        if split == "test":
+            self.best_mean = mean if self.best_mean is None else max(self.best_mean, mean)
+            self.status(latest_mean=round_(mean), best_mean=round_(self.best_mean))
+        return mean
+
+    metric_name = "accuracy"
+
+    # ----- checkpoints
+    def save_checkpoint(self, tag: str, method: Any, state: dict[str, Any]) -> None:
+        t0 = time.perf_counter()
+        path = ckpt.save(self.run_dir / "checkpoints", tag, method.models(), method.trainers(), state)
+        self.events.emit("checkpoint", tag=tag, path=str(path.relative_to(self.run_dir)),
+                         seconds=round(time.perf_counter() - t0, 2))
+
+    def latest_checkpoint(self) -> Path | None:
+        return ckpt.latest(self.run_dir / "checkpoints")
+
+    def restore_checkpoint(self, path: Path, method: Any) -> dict[str, Any]:
+        for name, model in method.models().items():
+            ckpt.load_model(path, name, model)
+        for name, trainer in method.trainers().items():
+            if trainer is not None:
+                ckpt.load_trainer(path, name, trainer)
+        state = ckpt.load_state(path)
+        self.events.emit("log", level="info", message=f"resumed from checkpoint {path.name}")
+        return state
+
+
+def round_(x: float) -> float:
+    return round(float(x), 6)

@@ -1,0 +1,180 @@
+"""Starting, queueing and stopping runs on this machine.
+
+`LocalLauncher` starts `python -m engine.worker RUN_DIR` in a session of its own, so the run
+outlives the CLI or app that started it. GPUs are found through NVML (no torch import); a run
+waits `queued` while every GPU is busy (or, without GPUs, while XLU_MAX_CPU_RUNS runs use the
+CPU) and a worker that ends starts the oldest queued run that fits.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.config import ConfigError
+from engine.events import EventWriter
+from engine.store import RunStore, now_iso, pid_alive
+
+_PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
+_children: list[subprocess.Popen] = []  # reaped now and then, so ended workers leave no zombies
+
+
+class Launcher(Protocol):
+    def start(self, run_id: str, gpus: list[int] | None = None) -> str: ...
+    def stop(self, run_id: str, kill: bool = False) -> str: ...
+    def start_queued(self) -> list[str]: ...
+
+
+def gpu_inventory() -> list[dict[str, Any]]:
+    """The GPUs NVML sees, with memory use and whether any process computes on them."""
+    try:
+        import pynvml
+    except ImportError:
+        return []
+    try:
+        pynvml.nvmlInit()
+    except Exception:  # no driver: a CPU machine
+        return []
+    gpus = []
+    try:
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            mem = pynvml.nvmlDeviceGetMemoryInfo(h)
+            try:
+                procs = len(pynvml.nvmlDeviceGetComputeRunningProcesses(h))
+            except Exception:
+                procs = 0
+            name = pynvml.nvmlDeviceGetName(h)
+            gpus.append({"index": i, "name": name.decode() if isinstance(name, bytes) else name,
+                         "memory_total": int(mem.total), "memory_used": int(mem.used), "processes": procs})
+    finally:
+        pynvml.nvmlShutdown()
+    return gpus
+
+
+def parse_gpus(text: str | None) -> list[int] | None:
+    """`--gpus`: None (pick), `cpu` (no GPU) -> [], or `0,2` -> [0, 2]."""
+    if text is None or text.strip() == "":
+        return None
+    if text.strip().lower() in ("cpu", "none"):
+        return []
+    try:
+        out = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"--gpus is {text!r}; give GPU indices like 0 or 0,1, or cpu") from None
+    if any(x < 0 for x in out):
+        raise ConfigError(f"--gpus is {text!r}; GPU indices are 0 or more")
+    return out
+
+
+def max_cpu_runs() -> int:
+    try:
+        return max(1, int(os.environ.get("XLU_MAX_CPU_RUNS", "1")))
+    except ValueError:
+        return 1
+
+
+class LocalLauncher:
+    def __init__(self, store: RunStore):
+        self.store = store
+
+    def _reap(self) -> None:
+        _children[:] = [p for p in _children if p.poll() is None]
+
+    def _running(self) -> list[dict[str, Any]]:
+        return [r for r in self.store.list_runs() if r.get("state") == "running"]
+
+    def _pick(self, run_id: str, wanted: list[int] | None) -> list[int] | None:
+        """The GPUs to give the run ([] = CPU), or None when it must wait."""
+        running = self._running()
+        held = {g for r in running for g in (self.store.raw_status(r["id"]).get("gpus") or [])}
+        inventory = gpu_inventory()
+        if wanted == [] or (wanted is None and not inventory):
+            cpu_runs = [r for r in running if not self.store.raw_status(r["id"]).get("gpus")]
+            return [] if len(cpu_runs) < max_cpu_runs() else None
+        known = {g["index"] for g in inventory}
+        if wanted:
+            missing = [g for g in wanted if g not in known]
+            if missing:
+                raise ConfigError(f"--gpus asks for GPU {missing[0]}; this machine has "
+                                  f"{', '.join(map(str, sorted(known))) or 'no GPU (use --gpus cpu)'}")
+            busy = [g for g in wanted if g in held]
+            return None if busy else wanted
+        free = [g["index"] for g in inventory if g["index"] not in held and g["processes"] == 0]
+        return free[:1] or None
+
+    def start(self, run_id: str, gpus: list[int] | None = None) -> str:
+        """Start the run now if a device is free, else queue it. Returns the new state."""
+        self._reap()
+        with self.store._lock("launch"):
+            picked = self._pick(run_id, gpus)
+            if picked is None:
+                self.store.write_status(run_id, {"state": "queued", "requested_gpus": gpus,
+                                                 "queued_at": now_iso()})
+                return "queued"
+            self._spawn(run_id, picked)
+            return "running"
+
+    def _spawn(self, run_id: str, gpus: list[int]) -> None:
+        folder = self.store.run_dir(run_id)
+        env = dict(os.environ)
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))  # "" hides every GPU: a CPU run
+        env["PYTHONPATH"] = os.pathsep.join(x for x in (_PROJECT_ROOT, env.get("PYTHONPATH", "")) if x)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        with open(folder / "worker.log", "ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "engine.worker", str(folder)],
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    env=env, start_new_session=True, close_fds=True, cwd=_PROJECT_ROOT)
+        _children.append(proc)
+        self.store.write_status(run_id, {"state": "running", "pid": proc.pid, "gpus": gpus,
+                                         "device": ("cuda:" + ",".join(map(str, gpus))) if gpus else "cpu",
+                                         "launched": now_iso(), "error": None})
+
+    def start_queued(self) -> list[str]:
+        """Start queued runs, oldest first, while devices are free."""
+        started = []
+        for row in sorted(self.store.list_runs(), key=lambda r: r["id"]):
+            if row.get("state") != "queued":
+                continue
+            wanted = self.store.raw_status(row["id"]).get("requested_gpus")
+            try:
+                if self.start(row["id"], wanted) == "running":
+                    started.append(row["id"])
+                else:
+                    break
+            except ConfigError:
+                continue
+        return started
+
+    def stop(self, run_id: str, kill: bool = False) -> str:
+        """Ask the worker to stop after its current step (SIGTERM), or kill it at once."""
+        self._reap()
+        st = self.store.status(run_id)
+        state = st.get("state")
+        if state == "queued":
+            self.store.write_status(run_id, {"state": "stopped", "ended": now_iso()})
+            return "stopped"
+        if state != "running":
+            raise ConfigError(f"run {run_id} is {state}, not running; nothing to stop")
+        pid = int(st["pid"])
+        if not kill:
+            os.kill(pid, signal.SIGTERM)
+            return "stopping"
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        for _ in range(50):
+            self._reap()
+            if not pid_alive(pid):
+                break
+            time.sleep(0.05)
+        self.store.write_status(run_id, {"state": "stopped", "ended": now_iso(), "killed": True})
+        with EventWriter(self.store.run_dir(run_id) / "events.jsonl", run_id) as ev:
+            ev.emit("stopped", reason="killed", resumable=True)
+        self.start_queued()
+        return "stopped"

@@ -1,0 +1,101 @@
+"""The shared round loop every method is a wiring of.
+
+A method declares `Params` (a pydantic model: the TUI form and `--set` come from it) and
+fills in the hooks of the loop:
+
+    setup -> for each round: before_round, train, after_train, pseudo_label,
+             after_pseudo_label, select, after_select, after_round -> results
+
+The loop checkpoints at every round end (trainers also checkpoint at every epoch end) and,
+on resume, restores the method's state and re-enters the round it was in.
+
+Importable without torch: training modules are imported inside the hooks.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from engine.context import RunContext
+    from engine.tasks.base import TaskData
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Method:
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    def __init__(self, ctx: "RunContext", data: "TaskData"):
+        self.ctx = ctx
+        self.data = data
+        self.params = ctx.config.method.params()
+        self.round = 0
+
+    # ----- the loop
+    def rounds(self) -> int:
+        return 1
+
+    def run(self) -> dict[str, Any]:
+        self.setup()
+        ckpt = self.ctx.latest_checkpoint()
+        if ckpt is not None:
+            self.restore(ckpt)
+        total = self.rounds()
+        self.ctx.status(rounds=total)
+        while self.round < total:
+            r = self.round
+            self.ctx.status(round=r + 1)
+            self.before_round(r)
+            self.train(r)
+            self.after_train(r)
+            self.pseudo_label(r)
+            self.after_pseudo_label(r)
+            self.select(r)
+            self.after_select(r)
+            self.after_round(r)
+            self.round = r + 1
+            self.checkpoint(f"round-{r}")
+        return self.results()
+
+    # ----- hooks (no-ops unless a method fills them in)
+    def setup(self) -> None: ...
+    def before_round(self, r: int) -> None: ...
+    def train(self, r: int) -> None: ...
+    def after_train(self, r: int) -> None: ...
+    def pseudo_label(self, r: int) -> None: ...
+    def after_pseudo_label(self, r: int) -> None: ...
+    def select(self, r: int) -> None: ...
+    def after_select(self, r: int) -> None: ...
+    def after_round(self, r: int) -> None: ...
+
+    def results(self) -> dict[str, Any]:
+        """Final metrics: model -> language -> value, with `mean` over the target languages."""
+        raise NotImplementedError
+
+    # ----- state
+    def state(self) -> dict[str, Any]:
+        """JSON-able state beyond weights and trainers (pools, sets ...)."""
+        return {}
+
+    def load(self, state: dict[str, Any]) -> None: ...
+
+    def checkpoint(self, tag: str) -> None:
+        self.ctx.save_checkpoint(tag, self, {"round": self.round, "method": self.state()})
+
+    def restore(self, ckpt: Any) -> None:
+        state = self.ctx.restore_checkpoint(ckpt, self)
+        self.round = int(state["round"])
+        self.load(state.get("method", {}))
+
+    # The models and trainers a checkpoint holds, by name ("lm", "emb", ...).
+    def models(self) -> dict[str, Any]:
+        return {}
+
+    def trainers(self) -> dict[str, Any]:
+        return {}

@@ -1,0 +1,59 @@
+"""Zero-shot fine-tuning (METHODS.md §1): train f_lm on D, evaluate on every language."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.methods import register
+from engine.methods.base import Method
+
+
+class FinetuneParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    eval_each_epoch: bool = Field(True, description="evaluate on the test sets after every epoch")
+
+
+@register
+class Finetune(Method):
+    name = "finetune"
+    description = "zero-shot fine-tuning of f_lm on the source language (baseline)"
+    Params = FinetuneParams
+
+    def setup(self) -> None:
+        from engine.methods.pieces import make_model, new_trainer
+
+        self.targets = self.ctx.config.task.resolved_targets()
+        self.n_labels = self.ctx.n_labels
+        self.lm = make_model(self.ctx, "lm", self.ctx.config.models.lm, self.n_labels)
+        new_trainer(self.ctx, self.lm, len(self.data.train), self.ctx.config.train.epochs)
+        self.final: dict[str, Any] = {}
+
+    def models(self) -> dict[str, Any]:
+        return {"lm": self.lm.model}
+
+    def trainers(self) -> dict[str, Any]:
+        return {"lm": self.lm.trainer}
+
+    def train(self, r: int) -> None:
+        from engine.methods.pieces import evaluate, fine_tune
+
+        self.ctx.phase("featurize", model="lm", examples=len(self.data.train))
+        items = self.lm.features("train", self.data.train)
+
+        def after_epoch(epoch: int) -> None:
+            if self.params.eval_each_epoch and epoch + 1 < self.lm.trainer.epochs:
+                evaluate(self.ctx, self.lm, self.data.test, r, self.targets, epoch=epoch + 1)
+
+        fine_tune(self.ctx, self.lm, r, items, self.data.train.label, self, on_epoch_end=after_epoch)
+
+    def after_train(self, r: int) -> None:
+        from engine.methods.pieces import evaluate
+
+        self.final = evaluate(self.ctx, self.lm, self.data.test, r, self.targets,
+                              epoch=self.lm.trainer.epochs)
+
+    def results(self) -> dict[str, Any]:
+        if not self.final:  # resumed after the last round: evaluate the restored model
+            self.after_train(self.round - 1)
+        return {"lm": self.final}

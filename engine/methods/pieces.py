@@ -1,0 +1,88 @@
+"""Pieces every method wires together: a model with its features, fine-tuning it, evaluating it.
+
+Imports torch: methods import this inside their hooks, never at module top.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.context import RunContext
+from engine.models import build_classifier
+from engine.models.base import TextClassifier
+from engine.predict import accuracy_by_lang, predict_proba
+from engine.tasks.base import Examples
+from engine.train import FitHooks, Trainer, fit
+
+
+@dataclass
+class RunModel:
+    """One classifier of a run (`lm`, `emb`, ...), its trainer and its featurized data."""
+
+    key: str
+    spec: str
+    model: TextClassifier
+    trainer: Trainer | None = None
+    _features: dict[str, list[Any]] = field(default_factory=dict)
+
+    def features(self, name: str, examples: Examples) -> list[Any]:
+        """Featurize a named example set once (tokenisation is the same every epoch)."""
+        if name not in self._features:
+            self._features[name] = self.model.encoder.featurize(examples.text, examples.text_pair)
+        return self._features[name]
+
+
+def make_model(ctx: RunContext, key: str, spec: str, n_labels: int) -> RunModel:
+    import torch
+
+    torch.manual_seed(ctx.config.seed + sum(map(ord, key)))  # head initialisation, per model
+    ctx.phase("load-model", model=key, spec=spec)
+    model = build_classifier(spec, n_labels, ctx.config, progress=lambda msg: ctx.log(f"{key}: {msg}"))
+    model.to(ctx.device)
+    n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    n_all = sum(p.numel() for p in model.parameters())
+    ctx.log(f"{key}: {spec} — {n_train:,} of {n_all:,} parameters train")
+    return RunModel(key, spec, model)
+
+
+def new_trainer(ctx: RunContext, rm: RunModel, n_examples: int, epochs: int, lr: float | None = None) -> Trainer:
+    rm.trainer = Trainer(rm.model, ctx.config.train, n_examples, epochs, ctx.device, lr=lr)
+    return rm.trainer
+
+
+def fine_tune(ctx: RunContext, rm: RunModel, round: int, items: list[Any], labels: np.ndarray,
+              method: Any, on_epoch_end: Any = None, loss_fn: Any = None) -> None:
+    """Train `rm` from its trainer's position to the end, checkpointing every epoch."""
+    trainer = rm.trainer
+    assert trainer is not None, "call new_trainer first"
+    if trainer.position.done:
+        return
+    ctx.phase("train", model=rm.key, round=round, examples=len(items), epochs=trainer.epochs)
+
+    def progress(info: dict[str, Any]) -> None:
+        ctx.emit("progress", model=rm.key, round=round, **info)
+
+    hooks = FitHooks(
+        progress=progress,
+        epoch_end=on_epoch_end or (lambda e: None),
+        checkpoint=lambda: method.checkpoint(f"round-{round}-{rm.key}-epoch-{trainer.position.epoch}"),
+        should_stop=ctx.should_stop,
+    )
+    kwargs = {"loss_fn": loss_fn} if loss_fn is not None else {}
+    fit(trainer, items, labels, seed=ctx.config.seed, tag=f"{rm.key}/{round}", hooks=hooks, **kwargs)
+
+
+def evaluate(ctx: RunContext, rm: RunModel, test: dict[str, Examples], round: int,
+             targets: list[str], **extra: Any) -> dict[str, float]:
+    """Accuracy per language on the test sets; emits a `metrics` event. Returns values + mean."""
+    ctx.phase("eval", model=rm.key, round=round)
+    values: dict[str, float] = {}
+    for lang, ex in test.items():
+        probs = predict_proba(rm.model, rm.features(f"test/{lang}", ex), ctx.device,
+                              ctx.config.train.eval_batch_size)
+        values.update(accuracy_by_lang(probs, ex.label, [lang] * len(ex)))
+    mean = ctx.metrics(round, rm.key, "test", values, targets, **extra)
+    return {**values, "mean": mean if not math.isnan(mean) else None}

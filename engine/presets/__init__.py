@@ -1,0 +1,1 @@
+"""Run presets as TOML files: the offline demo and the papers' settings."""

@@ -1,0 +1,65 @@
+"""Task registry: every task by name, importable without the training stack.
+
+A task module defines a subclass of `Task` and registers it with `@register`. Loading data
+may import heavy libraries, but only inside `load()`.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from engine.config import TaskConfig
+    from engine.tasks.base import TaskData
+
+# name -> module; modules are imported on first use so `xlu-tui --help` stays fast.
+_MODULES = {
+    "topics": "engine.tasks.topics",
+}
+_TASKS: dict[str, type["Task"]] = {}
+
+
+class Task:
+    """A task: its languages, labels, text kind, metric, and how to draw D, U, Dbi, test."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str] = "single"  # single | pair | tokens
+    metric: ClassVar[str] = "accuracy"
+    description: ClassVar[str] = ""
+
+    def languages(self) -> list[str]:
+        raise NotImplementedError
+
+    def labels(self) -> list[str]:
+        raise NotImplementedError
+
+    def default_source(self) -> str:
+        return "en"
+
+    def source_languages(self) -> list[str]:
+        """Languages with labeled training data (may be fewer than `languages()`)."""
+        return [self.default_source()]
+
+    def translated_languages(self) -> list[str]:
+        """Target languages whose texts are translations of source items (have Dbi)."""
+        return []
+
+    def load(self, cfg: "TaskConfig", seed: int) -> "TaskData":
+        raise NotImplementedError
+
+
+def register(cls: type[Task]) -> type[Task]:
+    _TASKS[cls.name] = cls
+    return cls
+
+
+def task_names() -> list[str]:
+    return sorted(_MODULES)
+
+
+def get_task(name: str) -> Task:
+    if name not in _MODULES:
+        raise KeyError(name)
+    if name not in _TASKS:
+        importlib.import_module(_MODULES[name])
+    return _TASKS[name]()

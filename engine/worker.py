@@ -1,0 +1,118 @@
+"""`python -m engine.worker RUN_DIR`: the process that trains one run, detached from any UI.
+
+It reads the run's config, resumes from the latest checkpoint if there is one, streams events,
+and leaves status.json `finished`, `stopped` (resumable) or `failed` (resumable, with the
+error and a hint). Exit code: 0 finished or stopped, 1 failed.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from engine.store import RunStore, now_iso
+
+
+def error_hint(err: BaseException) -> str:
+    """A sentence on what the user can do about an error."""
+    hint = getattr(err, "hint", None)
+    if hint:
+        return hint
+    text = str(err)
+    if "out of memory" in text.lower():
+        return "lower train.batch_size or train.max_length, or use a GPU with more memory; then resume"
+    if isinstance(err, MemoryError):
+        return "the machine ran out of memory: lower task.max_unlabeled or train.batch_size; then resume"
+    if isinstance(err, (KeyboardInterrupt,)):
+        return "interrupted; resume with xlu-tui runs resume"
+    return "see worker.log in the run folder for the traceback; fix the cause and resume the run"
+
+
+def pick_device(cfg: Any) -> Any:
+    import torch
+
+    want = cfg.train.device
+    if want in ("auto", "cuda") and torch.cuda.is_available():
+        return torch.device("cuda")
+    if want == "cuda":
+        from engine.models.hf import ModelLoadError
+
+        raise ModelLoadError("train.device is 'cuda' but torch sees no GPU",
+                             "set train.device=auto to run on the CPU, or check the CUDA driver and torch build")
+    return torch.device("cpu")
+
+
+def run(run_dir: Path) -> int:
+    store = RunStore(run_dir.parent)
+    run_id = run_dir.name
+    cfg = store.config(run_id)
+    resumed = (run_dir / "events.jsonl").exists() and (run_dir / "events.jsonl").stat().st_size > 0
+    store.write_status(run_id, {"state": "running", "pid": os.getpid(), "host": socket.gethostname(),
+                                "started": store.raw_status(run_id).get("started") or now_iso(),
+                                "ended": None, "error": None, "phase": "start"})
+    from engine.context import RunContext
+
+    ctx = RunContext(store, run_id, cfg, device=None)
+    ctx.install_signal_handlers()
+    ctx.emit("resumed" if resumed else "started", pid=os.getpid(), host=socket.gethostname(),
+             config=cfg.to_dict())
+    try:
+        import torch
+
+        from engine.methods import get_method
+        from engine.tasks import get_task
+        from engine.train import StopRequested
+
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
+        ctx.device = pick_device(cfg)
+        ctx.status(device=str(ctx.device) if ctx.device.type == "cpu" else f"cuda:{os.environ.get('CUDA_VISIBLE_DEVICES', '0')}")
+        task = get_task(cfg.task.name)
+        ctx.metric_name = task.metric
+        ctx.phase("load-data", task=task.name)
+        data = task.load(cfg.task, cfg.seed)
+        ctx.n_labels = len(task.labels())
+        ctx.emit("data", sizes=data.sizes(), labels=task.labels(), notes=data.notes,
+                 source=cfg.task.source_lang, targets=cfg.task.resolved_targets())
+        method = get_method(cfg.method.name)(ctx, data)
+        try:
+            results = method.run()
+        except StopRequested:
+            store.write_status(run_id, {"state": "stopped", "ended": now_iso(), "phase": "stopped"})
+            ctx.emit("stopped", reason="requested", resumable=True)
+            return 0
+        store.write_results(run_id, results)
+        store.write_status(run_id, {"state": "finished", "ended": now_iso(), "phase": "done"})
+        ctx.emit("finished", results=results)
+        return 0
+    except BaseException as err:  # noqa: BLE001 - every failure must leave a readable, resumable run
+        traceback.print_exc()
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        hint = error_hint(err)
+        store.write_status(run_id, {"state": "failed", "ended": now_iso(),
+                                    "error": {"class": type(err).__name__, "message": message, "hint": hint}})
+        ctx.emit("failed", error=type(err).__name__, message=message, hint=hint, resumable=True)
+        return 1
+    finally:
+        ctx.events.close()
+        try:
+            from engine.launcher import LocalLauncher
+
+            LocalLauncher(store).start_queued()
+        except Exception:  # the queue is retried by the next launcher call anyway
+            traceback.print_exc()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not Path(args[0]).is_dir():
+        print("usage: python -m engine.worker RUN_DIR", file=sys.stderr)
+        return 2
+    return run(Path(args[0]).resolve())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The run store: atomic, lock-protected index writes from many processes; rebuild from folders."""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.config import ConfigError, build
+from engine.store import RunNotFound, RunStore
+
+
+def _writer(root: str, run_id: str, n: int) -> None:
+    store = RunStore(root)
+    for i in range(n):
+        store.update_index(run_id, {"counter": i, f"k{i}": i})
+
+
+def _watch_valid(root: str, stop, bad) -> None:  # noqa: ANN001
+    path = Path(root) / "history.json"
+    while not stop.is_set():
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            continue
+        try:
+            json.loads(text)
+        except json.JSONDecodeError:
+            bad.value += 1
+
+
+def test_two_processes_500_updates_each_none_lost_file_always_valid(tmp_path):
+    root = str(tmp_path)
+    RunStore(root).ensure()
+    ctx = mp.get_context("spawn")
+    stop, bad = ctx.Event(), ctx.Value("i", 0)
+    watcher = ctx.Process(target=_watch_valid, args=(root, stop, bad))
+    watcher.start()
+    procs = [ctx.Process(target=_writer, args=(root, f"run-{k}", 500)) for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=240)
+        assert p.exitcode == 0
+    stop.set()
+    watcher.join(timeout=10)
+    assert bad.value == 0, "a reader saw a half-written history.json"
+    rows = {r["id"]: r for r in RunStore(root).index_rows()}
+    for k in range(2):
+        row = rows[f"run-{k}"]
+        assert row["counter"] == 499
+        assert all(row[f"k{i}"] == i for i in range(500)), "an update was lost"
+
+
+def test_create_status_and_reindex(tmp_path):
+    store = RunStore(tmp_path)
+    cfg = build(preset="demo-finetune", sets=["seed=5"])
+    rid = store.create(cfg)
+    assert store.config(rid) == cfg
+    assert store.status(rid)["state"] == "queued"
+    store.write_status(rid, {"state": "finished", "best_mean": 0.5})
+    (tmp_path / "history.json").unlink()
+    assert store.reindex() == 1
+    row = store.index_entry(rid)
+    assert row["state"] == "finished" and row["best_mean"] == 0.5 and row["seed"] == 5
+
+
+def test_corrupt_index_is_kept_aside_and_rebuilt(tmp_path):
+    store = RunStore(tmp_path)
+    rid = store.create(build(preset="demo-finetune"))
+    (tmp_path / "history.json").write_text('{"runs": {"1": {"id": ')
+    rows = store.list_runs()
+    assert [r["id"] for r in rows] == [rid]
+    aside = list(tmp_path.glob("history.json.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_text() == '{"runs": {"1": {"id": '
+    json.loads((tmp_path / "history.json").read_text())
+
+
+def test_running_run_without_its_worker_is_interrupted(tmp_path):
+    store = RunStore(tmp_path)
+    rid = store.create(build(preset="demo-finetune"))
+    store.write_status(rid, {"state": "running", "pid": 2**22 + 12345})
+    assert store.status(rid)["state"] == "interrupted"
+    assert store.list_runs()[0]["state"] == "interrupted"
+
+
+def test_resolve_ids_suffixes_and_names_and_refuses_paths(tmp_path):
+    store = RunStore(tmp_path)
+    rid = store.create(build(preset="demo-finetune", name="my-run"))
+    assert store.resolve(rid) == rid
+    assert store.resolve(rid[-4:]) == rid
+    assert store.resolve("my-run") == rid
+    for bad in ("../etc", "/tmp", "nope", "20990101-0000-zzzz"):
+        with pytest.raises(RunNotFound):
+            store.resolve(bad)
+    with pytest.raises(RunNotFound):
+        store.run_dir("../../x")
+
+
+def test_remove_refuses_a_running_run_and_deletes_others(tmp_path):
+    import os
+
+    store = RunStore(tmp_path)
+    rid = store.create(build(preset="demo-finetune"))
+    store.write_status(rid, {"state": "running", "pid": os.getpid()})
+    # our own pid is not a worker: it reads as interrupted, which may be deleted
+    store.remove(rid)
+    assert store.list_runs() == [] and not (tmp_path / rid).exists()
