@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 EVENTS_FILE = "events.jsonl"
 
@@ -99,17 +99,3 @@ class Tail:
         events, self.offset = read_events(self.path, self.offset)
         self.seen += len(events)
         return events
-
-
-def follow(path: str | Path, is_over: Callable[[], bool], interval: float = 0.25) -> Iterator[dict[str, Any]]:
-    """Yield events as they arrive; end once `is_over()` (e.g. the run left `running`) and the
-    file holds nothing more. A terminal event alone does not end it: a resumed run goes on."""
-    tail = Tail(Path(path))
-    while True:
-        over = is_over()  # ask before reading, so events written just before the end are read
-        events = tail.poll()
-        yield from events
-        if not events:
-            if over:
-                return
-            time.sleep(interval)

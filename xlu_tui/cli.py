@@ -114,16 +114,25 @@ def runs_list(as_json: JsonOpt = False,
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(box=None, header_style="bold")
-    for col in ("id", "name", "task", "method", "langs", "state", "round", "mean", "best", "device"):
-        table.add_column(col, justify="right" if col in ("mean", "best", "round") else "left")
-    for r in rows:
-        rnd = f"{r['round']}/{r['rounds']}" if r.get("rounds") else ""
-        langs = f"{r.get('source', '')}→{','.join(r.get('targets') or []) or 'all'}"
-        table.add_row(r["id"], r.get("name", ""), r.get("task", ""), r.get("method", ""), langs,
-                      f"[{_state_style(r['state'])}]{r['state']}[/]", rnd, _pct(r.get("latest_mean")),
-                      _pct(r.get("best_mean")), r.get("device") or "")
     console = Console()
+    cols = ["id", "name", "task", "method", "langs", "state", "round", "mean", "best", "device"]
+    if console.width < 120:  # an 80-column terminal keeps what tells runs apart
+        cols = [c for c in cols if c not in ("task", "device")]
+    table = Table(box=None, header_style="bold")
+    for col in cols:
+        # ids and states must stay whole: users type and scan them
+        table.add_column(col, justify="right" if col in ("mean", "best", "round") else "left",
+                         no_wrap=col in ("id", "state"), min_width=len(col))
+    for r in rows:
+        targets = r.get("targets") or []
+        cells = {
+            "id": r["id"], "name": r.get("name", ""), "task": r.get("task", ""), "method": r.get("method", ""),
+            "langs": f"{r.get('source', '')}→{','.join(targets) if len(targets) <= 3 else f'{len(targets)} langs'}",
+            "state": f"[{_state_style(r['state'])}]{r['state']}[/]",
+            "round": f"{r['round']}/{r['rounds']}" if r.get("rounds") else "",
+            "mean": _pct(r.get("latest_mean")), "best": _pct(r.get("best_mean")), "device": r.get("device") or "",
+        }
+        table.add_row(*[cells[c] for c in cols])
     if not rows:
         console.print(f"no runs in {State.runs_dir} yet; start one with: xlu-tui run --preset demo-finetune")
     else:

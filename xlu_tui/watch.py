@@ -11,7 +11,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from engine.events import follow
+from engine.events import Tail
 from engine.live import LiveRun
 
 STATE_STYLE = {"running": "bold green", "queued": "yellow", "finished": "bold blue", "failed": "bold red",
@@ -99,27 +99,36 @@ def watch(store: Any, run_id: str, stop_on_interrupt: bool, as_json: bool = Fals
     def is_over() -> bool:
         return store.status(run_id).get("state") not in ("running", "queued")
 
+    tail = Tail(store.run_dir(run_id) / "events.jsonl")
+    view = None if as_json else Live(render(live, name), console=console, refresh_per_second=4)
     try:
-        if as_json:
-            for ev in follow(store.run_dir(run_id) / "events.jsonl", is_over):
-                print(json.dumps(ev, ensure_ascii=False), flush=True)
+        if view:
+            view.start()
+        while True:
+            over = is_over()  # asked before reading, so the last events are read before leaving
+            events = tail.poll()
+            for ev in events:
                 live.apply(ev)
-        else:
-            with Live(render(live, name), console=console, refresh_per_second=4, transient=False) as view:
-                last = 0.0
-                for ev in follow(store.run_dir(run_id) / "events.jsonl", is_over):
-                    live.apply(ev)
-                    if time.monotonic() - last > 0.2:  # bursts redraw once, not per event
-                        view.update(render(live, name))
-                        last = time.monotonic()
-                view.update(render(live, name))
+                if as_json:
+                    print(json.dumps(ev, ensure_ascii=False), flush=True)
+            if view:
+                view.update(render(live, name))  # one redraw per poll, however many events came
+            if not events:
+                if over:
+                    break
+                time.sleep(0.25)
     except KeyboardInterrupt:
+        if view:
+            view.stop()
         if stop_on_interrupt and store.status(run_id).get("state") == "running":
             LocalLauncher(store).stop(run_id)
             console.print(f"stopping run {run_id} after its current step; resume with: xlu-tui runs resume {run_id}")
             return 1
         console.print(f"stopped watching; run {run_id} goes on (xlu-tui runs watch {run_id})")
         return 0
+    finally:
+        if view and view.is_started:
+            view.stop()
     state = store.status(run_id).get("state")
     if not as_json:
         if state == "finished":

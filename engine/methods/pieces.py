@@ -65,9 +65,15 @@ def fine_tune(ctx: RunContext, rm: RunModel, round: int, items: list[Any], label
     def progress(info: dict[str, Any]) -> None:
         ctx.emit("progress", model=rm.key, round=round, **info)
 
+    def epoch_end(epoch: int) -> None:
+        if on_epoch_end:
+            on_epoch_end(epoch)  # may evaluate, which changes the phase
+        if not trainer.position.done:
+            ctx.phase("train", model=rm.key, round=round, examples=len(items), epochs=trainer.epochs)
+
     hooks = FitHooks(
         progress=progress,
-        epoch_end=on_epoch_end or (lambda e: None),
+        epoch_end=epoch_end,
         checkpoint=lambda: method.checkpoint(f"round-{round}-{rm.key}-epoch-{trainer.position.epoch}"),
         should_stop=ctx.should_stop,
     )
