@@ -110,9 +110,8 @@ class MethodConfig(BaseModel):
         if unknown:
             allowed = ", ".join(sorted(schema.model_fields)) or "none"
             raise ValueError(f"method.{unknown[0]} is not a parameter of method {self.name}; its parameters: {allowed}")
-        params = schema(**given)
-        for key, value in params.model_dump().items():
-            setattr(self, key, value) if key in given else self.__pydantic_extra__.__setitem__(key, value)
+        # Store every declared parameter, defaults included: a run's config is fully resolved.
+        self.__pydantic_extra__.update(schema(**given).model_dump())
         return self
 
     def params(self) -> BaseModel:

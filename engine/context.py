@@ -24,6 +24,7 @@ class RunContext:
         self._phase = ""
         self.best_mean: float | None = None
         self.n_labels = 0  # set once the task is loaded
+        self.metric_name = "accuracy"
 
     # ----- stop requests (SIGTERM / SIGINT finish the current step, checkpoint, end `stopped`)
     def install_signal_handlers(self) -> None:
@@ -67,8 +68,6 @@ class RunContext:
             self.best_mean = mean if self.best_mean is None else max(self.best_mean, mean)
             self.status(latest_mean=round_(mean), best_mean=round_(self.best_mean))
         return mean
-
-    metric_name = "accuracy"
 
     # ----- checkpoints
     def save_checkpoint(self, tag: str, method: Any, state: dict[str, Any]) -> None:

@@ -88,7 +88,7 @@ class LocalLauncher:
     def _running(self) -> list[dict[str, Any]]:
         return [r for r in self.store.list_runs() if r.get("state") == "running"]
 
-    def _pick(self, run_id: str, wanted: list[int] | None) -> list[int] | None:
+    def _pick(self, wanted: list[int] | None) -> list[int] | None:
         """The GPUs to give the run ([] = CPU), or None when it must wait."""
         running = self._running()
         held = {g for r in running for g in (self.store.raw_status(r["id"]).get("gpus") or [])}
@@ -111,7 +111,7 @@ class LocalLauncher:
         """Start the run now if a device is free, else queue it. Returns the new state."""
         self._reap()
         with self.store._lock("launch"):
-            picked = self._pick(run_id, gpus)
+            picked = self._pick(gpus)
             if picked is None:
                 self.store.write_status(run_id, {"state": "queued", "requested_gpus": gpus,
                                                  "queued_at": now_iso()})

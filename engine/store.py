@@ -298,10 +298,6 @@ class RunStore:
         row = self._summary(run_id)
         self._with_index(lambda t: t.upsert(row, Query().id == run_id))
 
-    def update_index(self, run_id: str, changes: dict[str, Any]) -> None:
-        """A direct index update (used by the store's own tests of concurrency)."""
-        self._with_index(lambda t: t.upsert({"id": run_id, **changes}, Query().id == run_id))
-
     def drop_index(self, run_id: str) -> None:
         self._with_index(lambda t: t.remove(Query().id == run_id))
 

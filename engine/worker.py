@@ -26,8 +26,6 @@ def error_hint(err: BaseException) -> str:
         return "lower train.batch_size or train.max_length, or use a GPU with more memory; then resume"
     if isinstance(err, MemoryError):
         return "the machine ran out of memory: lower task.max_unlabeled or train.batch_size; then resume"
-    if isinstance(err, (KeyboardInterrupt,)):
-        return "interrupted; resume with xlu-tui runs resume"
     return "see worker.log in the run folder for the traceback; fix the cause and resume the run"
 
 

@@ -12,33 +12,33 @@ from engine.config import ConfigError, build
 from engine.store import RunNotFound, RunStore
 
 
-def _writer(root: str, run_id: str, n: int) -> None:
+def _writer(root: str, run_id: str, who: str, n: int) -> None:
     store = RunStore(root)
     for i in range(n):
-        store.update_index(run_id, {"counter": i, f"k{i}": i})
+        store.write_status(run_id, {f"{who}{i}": i, "last": f"{who}{i}"})  # also rewrites the index
 
 
-def _watch_valid(root: str, stop, bad) -> None:  # noqa: ANN001
-    path = Path(root) / "history.json"
+def _watch_valid(root: str, run_id: str, stop, bad) -> None:  # noqa: ANN001
+    files = [Path(root) / "history.json", Path(root) / run_id / "status.json"]
     while not stop.is_set():
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            continue
-        try:
-            json.loads(text)
-        except json.JSONDecodeError:
-            bad.value += 1
+        for path in files:
+            try:
+                json.loads(path.read_text())
+            except FileNotFoundError:
+                pass
+            except json.JSONDecodeError:
+                bad.value += 1
 
 
-def test_two_processes_500_updates_each_none_lost_file_always_valid(tmp_path):
+def test_two_processes_500_updates_each_none_lost_files_always_valid(tmp_path):
     root = str(tmp_path)
-    RunStore(root).ensure()
+    store = RunStore(root)
+    rid = store.create(build(preset="demo-finetune"))
     ctx = mp.get_context("spawn")
     stop, bad = ctx.Event(), ctx.Value("i", 0)
-    watcher = ctx.Process(target=_watch_valid, args=(root, stop, bad))
+    watcher = ctx.Process(target=_watch_valid, args=(root, rid, stop, bad))
     watcher.start()
-    procs = [ctx.Process(target=_writer, args=(root, f"run-{k}", 500)) for k in range(2)]
+    procs = [ctx.Process(target=_writer, args=(root, rid, who, 500)) for who in ("a", "b")]
     for p in procs:
         p.start()
     for p in procs:
@@ -46,12 +46,12 @@ def test_two_processes_500_updates_each_none_lost_file_always_valid(tmp_path):
         assert p.exitcode == 0
     stop.set()
     watcher.join(timeout=10)
-    assert bad.value == 0, "a reader saw a half-written history.json"
-    rows = {r["id"]: r for r in RunStore(root).index_rows()}
-    for k in range(2):
-        row = rows[f"run-{k}"]
-        assert row["counter"] == 499
-        assert all(row[f"k{i}"] == i for i in range(500)), "an update was lost"
+    assert bad.value == 0, "a reader saw a half-written history.json or status.json"
+    status = store.raw_status(rid)
+    missing = [f"{w}{i}" for w in "ab" for i in range(500) if status.get(f"{w}{i}") != i]
+    assert not missing, f"{len(missing)} updates lost, e.g. {missing[:3]}"
+    rows = store.index_rows()
+    assert [r["id"] for r in rows] == [rid] and rows[0]["state"] == "queued"
 
 
 def test_create_status_and_reindex(tmp_path):

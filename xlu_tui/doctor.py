@@ -24,7 +24,6 @@ def _torch_facts() -> dict[str, Any]:
 def facts() -> dict[str, Any]:
     from engine.config import build, preset_names
     from engine.launcher import gpu_inventory
-    from engine.models.hf import own_pooling  # noqa: F401  (checks the engine imports)
 
     offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
     have = {m: importlib.util.find_spec(m) is not None

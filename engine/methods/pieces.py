@@ -15,7 +15,7 @@ from engine.models import build_classifier
 from engine.models.base import TextClassifier
 from engine.predict import accuracy_by_lang, predict_proba
 from engine.tasks.base import Examples
-from engine.train import FitHooks, Trainer, fit
+from engine.train import FitHooks, Trainer, fit, stable_seed
 
 
 @dataclass
@@ -38,7 +38,7 @@ class RunModel:
 def make_model(ctx: RunContext, key: str, spec: str, n_labels: int) -> RunModel:
     import torch
 
-    torch.manual_seed(ctx.config.seed + sum(map(ord, key)))  # head initialisation, per model
+    torch.manual_seed(stable_seed(ctx.config.seed, key, "init"))  # the head's initial weights
     ctx.phase("load-model", model=key, spec=spec)
     model = build_classifier(spec, n_labels, ctx.config, progress=lambda msg: ctx.log(f"{key}: {msg}"))
     model.to(ctx.device)
