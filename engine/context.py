@@ -82,9 +82,6 @@ class RunContext:
     def restore_checkpoint(self, path: Path, method: Any) -> dict[str, Any]:
         for name, model in method.models().items():
             ckpt.load_model(path, name, model)
-        for name, trainer in method.trainers().items():
-            if trainer is not None:
-                ckpt.load_trainer(path, name, trainer)
         state = ckpt.load_state(path)
         self.events.emit("log", level="info", message=f"resumed from checkpoint {path.name}")
         return state

@@ -31,6 +31,59 @@ def result_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, A
     return source_first, rows
 
 
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def _target_means(run: dict[str, Any], values: dict[str, Any]) -> dict[str, float | None]:
+    """Mean over all, translated and independently written target languages of one result."""
+    from engine.tasks import get_task
+
+    task = run.get("config", {}).get("task", {})
+    source = task.get("source_lang", "en")
+    targets = [x for x in values if x not in ("mean", source)]
+    try:
+        translated = set(get_task(task.get("name", "")).translated_languages())
+    except KeyError:
+        translated = set()
+    pick = lambda keep: [float(values[x]) for x in targets if keep(x) and values[x] is not None]  # noqa: E731
+    return {"targets": _mean(pick(lambda x: True)), "translated": _mean(pick(lambda x: x in translated)),
+            "independent": _mean(pick(lambda x: x not in translated))}
+
+
+def summary_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs grouped by name and model: mean and standard deviation over their seeds."""
+    import statistics
+
+    groups: dict[tuple[str, str], list[dict[str, float | None]]] = {}
+    for run in runs:
+        for model, values in (run.get("results") or {}).items():
+            if isinstance(values, dict):
+                groups.setdefault((run.get("name", ""), model), []).append(_target_means(run, values))
+    rows = []
+    for (name, model), items in groups.items():
+        row: dict[str, Any] = {"name": name, "model": model, "runs": len(items)}
+        for key in ("targets", "translated", "independent"):
+            xs = [m[key] for m in items if m[key] is not None]
+            row[key] = _mean(xs)
+            row[f"{key}_sd"] = statistics.stdev(xs) if len(xs) > 1 else None
+        rows.append(row)
+    return rows
+
+
+def render_summary(runs: list[dict[str, Any]], fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"--format is {fmt!r}; allowed: {', '.join(FORMATS)}")
+    rows = summary_rows(runs)
+    if fmt == "json":
+        return json.dumps(rows, indent=1) + "\n"
+    cell = lambda r, k: "" if r[k] is None else (_fmt(r[k]) + ("" if r[f"{k}_sd"] is None else f" ± {_fmt(r[f'{k}_sd'])}"))  # noqa: E731
+    head = ["name", "model", "runs", "targets", "translated", "independent"]
+    body = [[r["name"], r["model"], str(r["runs"]), cell(r, "targets"), cell(r, "translated"), cell(r, "independent")]
+            for r in rows]
+    return _table(head, body, fmt, numeric=3)
+
+
 def _fmt(v: Any) -> str:
     return "" if v is None else f"{100 * float(v):.1f}"
 
@@ -44,6 +97,11 @@ def render(runs: list[dict[str, Any]], fmt: str) -> str:
     head = ["run", "name", "method", "seed", "model", *langs, "mean"]
     body = [[r["run"], r["name"], r["method"], str(r["seed"]), r["model"],
              *[_fmt(r["values"].get(x)) for x in langs], _fmt(r["mean"])] for r in rows]
+    return _table(head, body, fmt, numeric=len(langs) + 1)
+
+
+def _table(head: list[str], body: list[list[str]], fmt: str, numeric: int) -> str:
+    """Markdown, CSV or LaTeX; the last `numeric` columns are right-aligned numbers."""
     if fmt == "csv":
         out = io.StringIO()
         w = csv.writer(out)
@@ -51,11 +109,12 @@ def render(runs: list[dict[str, Any]], fmt: str) -> str:
         w.writerows(body)
         return out.getvalue()
     if fmt == "md":
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        align = ["---"] * (len(head) - numeric) + ["--:"] * numeric
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in body]
         return "\n".join(lines) + "\n"
     esc = lambda s: s.replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")  # noqa: E731
-    lines = [r"\begin{tabular}{" + "l" * 5 + "r" * (len(langs) + 1) + "}", r"\toprule",
+    lines = [r"\begin{tabular}{" + "l" * (len(head) - numeric) + "r" * numeric + "}", r"\toprule",
              " & ".join(esc(h) for h in head) + r" \\", r"\midrule"]
     lines += [" & ".join(esc(c) for c in row) + r" \\" for row in body]
     lines += [r"\bottomrule", r"\end{tabular}"]

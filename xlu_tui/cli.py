@@ -223,16 +223,18 @@ def runs_rm(run_ids: Annotated[list[str], typer.Argument(help="runs to delete")]
 @runs_app.command("export")
 def runs_export(run_ids: Annotated[Optional[list[str]], typer.Argument(help="runs (default: every finished run)")] = None,
                 fmt: Annotated[str, typer.Option("--format", "-f", help="md, csv, latex or json")] = "md",
-                output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write to a file")] = None) -> None:
+                output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write to a file")] = None,
+                summary: Annotated[bool, typer.Option("--summary", help="one row per run name and model: mean ± sd over "
+                                                      "seeds, over all, translated and independent target languages")] = False) -> None:
     """Per-language results of runs as a table."""
     from engine.config import ConfigError
-    from engine.export import FORMATS, render
+    from engine.export import FORMATS, render, render_summary
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format is {fmt!r}; allowed: {', '.join(FORMATS)}")
     store = _store()
     ids = [store.resolve(r) for r in run_ids] if run_ids else [r["id"] for r in store.list_runs() if r["state"] == "finished"]
-    text = render([store.show(i) for i in sorted(ids)], fmt)
+    text = (render_summary if summary else render)([store.show(i) for i in sorted(ids)], fmt)
     if output:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}")

@@ -53,6 +53,28 @@ def metrics_table(live: LiveRun) -> Table:
     return table
 
 
+def pools_table(live: LiveRun) -> Table:
+    """Per round: pool sizes, candidates, selections, training-set sizes, precision, agreement."""
+    views = [v for v in ("lm", "emb") if any(f"U_{v}" in p for p in live.pools)]
+    agree = {a["round"]: a for a in live.agreement}
+    table = Table(box=None, header_style="bold")
+    table.add_column("round")
+    for v in views:
+        for col in ("U", "C", "S", "D", "prec S"):
+            table.add_column(f"{col}_{v}" if col != "prec S" else f"prec S_{v}", justify="right")
+    if agree:
+        table.add_column("agree", justify="right")
+    for p in live.pools:
+        cells = [str(p["round"] + 1)]
+        for v in views:
+            cells += [str(p.get(f"{k}_{v}", "")) for k in ("U", "C", "S", "D")]
+            cells.append(_pct((p.get("precision") or {}).get(f"S_{v}")))
+        if agree:
+            cells.append(_pct(agree.get(p["round"], {}).get("rate")))
+        table.add_row(*cells)
+    return table
+
+
 def render(live: LiveRun, name: str = "") -> Group:
     state = live.state
     head = Text.assemble((f"{name or live.run_id}  ", "bold"), (state, STATE_STYLE.get(state, "")),
@@ -73,6 +95,8 @@ def render(live: LiveRun, name: str = "") -> Group:
         parts.append(line)
     if live.metrics:
         parts.append(metrics_table(live))
+    if live.pools:
+        parts.append(pools_table(live))
     if live.error:
         parts.append(Panel(f"{live.error['class']}: {live.error['message']}\n[dim]hint:[/] {live.error['hint']}",
                            title="failed", border_style="red"))

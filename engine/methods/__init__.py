@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 _MODULES = {
     "finetune": "engine.methods.finetune",
+    "cotrain": "engine.methods.cotrain",
+    "selftrain": "engine.methods.cotrain",
 }
 _METHODS: dict[str, type["Method"]] = {}
 

@@ -36,6 +36,11 @@ class Method:
         self.data = data
         self.params = ctx.config.method.params()
         self.round = 0
+        # Trainers of the current round by model, and the round they belong to: a checkpoint
+        # taken inside a round resumes them; one taken at a round's end does not.
+        self._trainers: dict[str, Any] = {}
+        self.trainers_round: int | None = None
+        self._resume: tuple[Any, int | None] | None = None
 
     # ----- the loop
     def rounds(self) -> int:
@@ -85,17 +90,34 @@ class Method:
 
     def load(self, state: dict[str, Any]) -> None: ...
 
-    def checkpoint(self, tag: str) -> None:
-        self.ctx.save_checkpoint(tag, self, {"round": self.round, "method": self.state()})
-
-    def restore(self, ckpt: Any) -> None:
-        state = self.ctx.restore_checkpoint(ckpt, self)
-        self.round = int(state["round"])
-        self.load(state.get("method", {}))
-
-    # The models and trainers a checkpoint holds, by name ("lm", "emb", ...).
     def models(self) -> dict[str, Any]:
+        """The classifiers a checkpoint holds, by name ("lm", "emb", ...)."""
         return {}
 
     def trainers(self) -> dict[str, Any]:
-        return {}
+        return self._trainers
+
+    def new_trainer(self, rm: Any, r: int, n_examples: int, epochs: int, lr: float | None = None) -> bool:
+        """Give `rm` a fresh trainer for round `r`; returns True if it resumed a checkpointed one."""
+        from engine import checkpoint as ckpt
+        from engine.train import Trainer
+
+        if self.trainers_round != r:
+            self._trainers = {}
+            self.trainers_round = r
+        cfg = self.ctx.config.train
+        rm.trainer = Trainer(rm.model, cfg, n_examples, epochs, self.ctx.device, lr=lr)
+        self._trainers[rm.key] = rm.trainer
+        if self._resume is not None and self._resume[1] == r:
+            return ckpt.load_trainer(self._resume[0], rm.key, rm.trainer)
+        return False
+
+    def checkpoint(self, tag: str) -> None:
+        self.ctx.save_checkpoint(tag, self, {"round": self.round, "trainers_round": self.trainers_round,
+                                             "method": self.state()})
+
+    def restore(self, path: Any) -> None:
+        state = self.ctx.restore_checkpoint(path, self)
+        self.round = int(state["round"])
+        self._resume = (path, state.get("trainers_round"))
+        self.load(state.get("method", {}))

@@ -21,23 +21,19 @@ class Finetune(Method):
     Params = FinetuneParams
 
     def setup(self) -> None:
-        from engine.methods.pieces import make_model, new_trainer
+        from engine.methods.pieces import make_model
 
         self.targets = self.ctx.config.task.resolved_targets()
-        self.n_labels = self.ctx.n_labels
-        self.lm = make_model(self.ctx, "lm", self.ctx.config.models.lm, self.n_labels)
-        new_trainer(self.ctx, self.lm, len(self.data.train), self.ctx.config.train.epochs)
+        self.lm = make_model(self.ctx, "lm", self.ctx.config.models.lm, self.ctx.n_labels)
         self.final: dict[str, Any] = {}
 
     def models(self) -> dict[str, Any]:
         return {"lm": self.lm.model}
 
-    def trainers(self) -> dict[str, Any]:
-        return {"lm": self.lm.trainer}
-
     def train(self, r: int) -> None:
         from engine.methods.pieces import evaluate, fine_tune
 
+        self.new_trainer(self.lm, r, len(self.data.train), self.ctx.config.train.epochs)
         self.ctx.phase("featurize", model="lm", examples=len(self.data.train))
         items = self.lm.features("train", self.data.train)
 
@@ -51,7 +47,7 @@ class Finetune(Method):
         from engine.methods.pieces import evaluate
 
         self.final = evaluate(self.ctx, self.lm, self.data.test, r, self.targets,
-                              epoch=self.lm.trainer.epochs)
+                              epoch=self.ctx.config.train.epochs)
 
     def results(self) -> dict[str, Any]:
         if not self.final:  # resumed after the last round: evaluate the restored model

@@ -48,11 +48,6 @@ def make_model(ctx: RunContext, key: str, spec: str, n_labels: int) -> RunModel:
     return RunModel(key, spec, model)
 
 
-def new_trainer(ctx: RunContext, rm: RunModel, n_examples: int, epochs: int, lr: float | None = None) -> Trainer:
-    rm.trainer = Trainer(rm.model, ctx.config.train, n_examples, epochs, ctx.device, lr=lr)
-    return rm.trainer
-
-
 def fine_tune(ctx: RunContext, rm: RunModel, round: int, items: list[Any], labels: np.ndarray,
               method: Any, on_epoch_end: Any = None, loss_fn: Any = None) -> None:
     """Train `rm` from its trainer's position to the end, checkpointing every epoch."""

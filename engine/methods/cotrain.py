@@ -1,0 +1,209 @@
+"""Co-training (METHODS.md §2, paper 1 Algorithm 1) and self-training (§3): one loop, two wirings.
+
+Each view (a classifier: `lm`, and for co-training `emb`) keeps its own unlabeled pool U_v and
+training set D_v. Every round each view is fine-tuned on D_v and evaluated; then each view labels
+its pool, keeps the items above its threshold (C_v), draws a random subset S_v of at most
+select_fraction·|D|, removes S_v from its own pool and hands it, with its labels, to the view it
+teaches: the other view in co-training, itself in self-training.
+
+The pseudocode also labels and selects after the last fine-tuning, where nothing would train on
+the result; we skip that last selection.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.methods import register
+from engine.methods.base import Method
+
+
+class PoolParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rounds: int = Field(5, ge=1, le=100, description="rounds s: fine-tune, then label and grow the training sets")
+    threshold: float = Field(0.9, ge=0, lt=1, description="confidence t a pseudo label must exceed")
+    select_fraction: float = Field(1 / 3, gt=0, le=100,
+                                   description="items each view hands over per round, as a share of |D| (paper: 1/3)")
+    reinit_each_round: bool = Field(False, description="start each round from the pretrained weights (else continue)")
+    threshold_lm: float | None = Field(None, ge=0, lt=1, description="threshold of f_lm's picks (None: threshold)")
+
+
+class CotrainParams(PoolParams):
+    threshold_emb: float | None = Field(None, ge=0, lt=1, description="threshold of f_emb's picks (None: threshold)")
+
+
+class SelftrainParams(PoolParams):
+    pass
+
+
+class PseudoLabelLoop(Method):
+    """The shared loop; subclasses name the views and who teaches whom."""
+
+    views: tuple[str, ...] = ("lm",)
+    teaches: dict[str, str] = {"lm": "lm"}
+
+    def setup(self) -> None:
+        import numpy as np
+
+        from engine.methods.pieces import make_model
+
+        cfg = self.ctx.config
+        self.targets = cfg.task.resolved_targets()
+        specs = {"lm": cfg.models.lm, "emb": cfg.models.emb}
+        self.rm = {v: make_model(self.ctx, v, specs[v], self.ctx.n_labels) for v in self.views}
+        self.n = len(self.data.train)
+        self.U = self.data.unlabeled
+        self.pool = {v: np.arange(len(self.U)) for v in self.views}
+        # what each view's training set gained: items of U and the labels its teacher gave them
+        self.added = {v: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for v in self.views}
+        self.final: dict[str, Any] = {}
+        self.initial = ({v: rm.model.trainable_state() for v, rm in self.rm.items()}
+                        if self.params.reinit_each_round else {})
+
+    def rounds(self) -> int:
+        return self.params.rounds
+
+    def threshold(self, view: str) -> float:
+        own = getattr(self.params, f"threshold_{view}", None)
+        return self.params.threshold if own is None else own
+
+    def selection_size(self) -> int:
+        return int(round(self.params.select_fraction * self.n))
+
+    def models(self) -> dict[str, Any]:
+        return {v: rm.model for v, rm in self.rm.items()}
+
+    # ----- state
+    def state(self) -> dict[str, Any]:
+        return {"pool": {v: p.tolist() for v, p in self.pool.items()},
+                "added": {v: [a.tolist(), b.tolist()] for v, (a, b) in self.added.items()}}
+
+    def load(self, state: dict[str, Any]) -> None:
+        import numpy as np
+
+        self.pool = {v: np.asarray(p, dtype=np.int64) for v, p in state["pool"].items()}
+        self.added = {v: (np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
+                      for v, (a, b) in state["added"].items()}
+
+    # ----- the round
+    def training_set(self, view: str) -> tuple[list[Any], Any]:
+        """Features and labels of D_v = D ∪ what the view's teacher handed over."""
+        import numpy as np
+
+        rm = self.rm[view]
+        d_items = rm.features("train", self.data.train)
+        u_items = rm.features("unlabeled", self.U)
+        idx, labels = self.added[view]
+        return d_items + [u_items[i] for i in idx], np.concatenate([self.data.train.label, labels])
+
+    def train(self, r: int) -> None:
+        from engine.methods.pieces import fine_tune
+
+        epochs = self.ctx.config.train.epochs
+        sets = {}
+        for v in self.views:
+            self.ctx.phase("featurize", model=v)
+            sets[v] = self.training_set(v)
+        # Every view's trainer is made before any trains, so a checkpoint inside the round
+        # holds this round's trainers for all views.
+        lr = {"lm": None, "emb": self.ctx.config.train.emb_lr}
+        resumed = {v: self.new_trainer(self.rm[v], r, len(sets[v][1]), epochs, lr=lr[v]) for v in self.views}
+        for v in self.views:
+            if self.params.reinit_each_round and r > 0 and not resumed[v]:
+                self.rm[v].model.load_trainable_state(self.initial[v])
+            fine_tune(self.ctx, self.rm[v], r, sets[v][0], sets[v][1], self)
+
+    def after_train(self, r: int) -> None:
+        from engine.methods.pieces import evaluate
+
+        for v in self.views:
+            self.final[v] = evaluate(self.ctx, self.rm[v], self.data.test, r, self.targets)
+
+    def last_round(self, r: int) -> bool:
+        return r == self.rounds() - 1
+
+    def pseudo_label(self, r: int) -> None:
+        """Each view labels the items still in any pool (one prediction pass per view)."""
+        import numpy as np
+
+        from engine.predict import predict_proba
+
+        self.probs: dict[str, Any] = {}
+        if self.last_round(r):
+            return
+        self.remaining = np.unique(np.concatenate([self.pool[v] for v in self.views]))
+        for v in self.views:
+            self.ctx.phase("predict", model=v, round=r, examples=len(self.remaining))
+            items = self.rm[v].features("unlabeled", self.U)
+            self.probs[v] = predict_proba(self.rm[v].model, [items[i] for i in self.remaining], self.ctx.device,
+                                          self.ctx.config.train.eval_batch_size)
+
+    def after_pseudo_label(self, r: int) -> None:
+        if self.last_round(r) or len(self.views) < 2:
+            return
+        import numpy as np
+
+        from engine.ops.agreement import agreement
+
+        # agreement on the items neither view has handed over yet
+        both = np.intersect1d(self.pool["lm"], self.pool["emb"])
+        rows = np.searchsorted(self.remaining, both)
+        pred = {v: self.probs[v][rows].argmax(1) for v in ("lm", "emb")}
+        rate, by_lang = agreement(pred["lm"], pred["emb"], [self.U.lang[i] for i in both])
+        self.ctx.emit("agreement", round=r, pair=["lm", "emb"], rate=rate, by_lang=by_lang, items=int(len(both)))
+
+    def select(self, r: int) -> None:
+        if self.last_round(r):
+            return
+        import numpy as np
+
+        from engine.ops.selection import confident, precision, random_subset
+        from engine.train import stable_seed
+
+        self.ctx.phase("select", round=r)
+        counts: dict[str, Any] = {}
+        prec: dict[str, float | None] = {}
+        handed: dict[str, tuple[Any, Any]] = {}
+        for v in self.views:
+            rows = np.searchsorted(self.remaining, self.pool[v])
+            conf_rows, labels, _ = confident(self.probs[v][rows], self.threshold(v))
+            candidates = self.pool[v][conf_rows]
+            label_of = dict(zip(candidates.tolist(), labels.tolist()))
+            rng = np.random.default_rng(stable_seed(self.ctx.config.seed, "select", v, r))
+            picked = random_subset(candidates, self.selection_size(), rng)
+            picked_labels = np.asarray([label_of[i] for i in picked.tolist()], dtype=np.int64)
+            handed[v] = (picked, picked_labels)
+            counts[f"C_{v}"], counts[f"S_{v}"] = int(len(candidates)), int(len(picked))
+            prec[f"S_{v}"] = precision(picked_labels, self.U.label[picked]) if len(picked) else None
+        for v, (picked, labels) in handed.items():
+            self.pool[v] = np.setdiff1d(self.pool[v], picked, assume_unique=True)
+            student = self.teaches[v]
+            idx, old = self.added[student]
+            self.added[student] = (np.concatenate([idx, picked]), np.concatenate([old, labels]))
+        sizes = {f"U_{v}": int(len(self.pool[v])) for v in self.views}
+        sizes.update({f"D_{v}": int(self.n + len(self.added[v][0])) for v in self.views})
+        self.ctx.emit("pools", round=r, **sizes, **counts, precision=prec)
+
+    def results(self) -> dict[str, Any]:
+        if not self.final:  # resumed after the last round: evaluate the restored models
+            self.after_train(self.round - 1)
+        return dict(self.final)
+
+
+@register
+class CoTraining(PseudoLabelLoop):
+    name = "cotrain"
+    description = "co-training: f_lm and f_emb teach each other with confident pseudo labels"
+    Params = CotrainParams
+    views = ("lm", "emb")
+    teaches = {"lm": "emb", "emb": "lm"}
+
+
+@register
+class SelfTraining(PseudoLabelLoop):
+    name = "selftrain"
+    description = "self-training: f_lm learns from its own confident pseudo labels"
+    Params = SelftrainParams
+    views = ("lm",)
+    teaches = {"lm": "lm"}
