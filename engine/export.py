@@ -31,6 +31,27 @@ def result_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, A
     return source_first, rows
 
 
+def round_history(events_path: Any) -> list[dict[str, Any]]:
+    """Per round of a run: the last test metrics of each model, the pools and the agreement."""
+    from engine.events import read_events
+    from engine.live import LiveRun
+
+    live = LiveRun()
+    for ev in read_events(events_path)[0]:
+        live.apply(ev)
+    rounds: dict[int, dict[str, Any]] = {}
+    for model, rows in live.metrics.items():
+        for r in rows:  # in order, so a round's last evaluation wins
+            if r.get("split") == "test":
+                entry = rounds.setdefault(int(r.get("round", 0)), {"metrics": {}})
+                entry["metrics"][model] = {**r.get("values", {}), "mean": r.get("mean")}
+    for kind, items in (("pools", live.pools), ("agreement", live.agreement)):
+        for ev in items:
+            fields = {k: v for k, v in ev.items() if k not in ("t", "run", "type", "round")}
+            rounds.setdefault(int(ev["round"]), {"metrics": {}})[kind] = fields
+    return [{"round": k, **v} for k, v in sorted(rounds.items())]
+
+
 def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 

@@ -137,7 +137,7 @@ class LocalLauncher:
     def start_queued(self) -> list[str]:
         """Start queued runs, oldest first, while devices are free."""
         started = []
-        for row in sorted(self.store.list_runs(), key=lambda r: r["id"]):
+        for row in reversed(self.store.list_runs()):  # oldest first
             if row.get("state") != "queued":
                 continue
             wanted = self.store.raw_status(row["id"]).get("requested_gpus")

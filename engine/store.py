@@ -201,7 +201,8 @@ class RunStore:
             raise RuntimeError("could not find a free run id")
         (folder / "checkpoints").mkdir()
         atomic_write_text(folder / CONFIG_FILE, cfg.to_toml())
-        self.write_status(run_id, {"state": state, "created": now_iso(), "host": socket.gethostname()})
+        self.write_status(run_id, {"state": state, "created": now_iso(), "created_t": time.time(),
+                                   "host": socket.gethostname()})
         return run_id
 
     # ----- config, status, results
@@ -264,6 +265,7 @@ class RunStore:
             "pid": st.get("pid"),
             "device": st.get("device", ""),
             "created": st.get("created", ""),
+            "created_t": st.get("created_t", 0.0),
             "started": st.get("started", ""),
             "ended": st.get("ended", ""),
             "round": st.get("round"),
@@ -355,7 +357,8 @@ class RunStore:
             if row.get("state") == "running" and not pid_alive(row.get("pid")):
                 row = {**row, "state": "interrupted"}
             out.append(row)
-        return sorted(out, key=lambda r: r["id"], reverse=True)
+        # ids share a minute's prefix, so the creation time orders runs made in the same minute
+        return sorted(out, key=lambda r: (r.get("created_t") or 0.0, r["id"]), reverse=True)
 
     def show(self, run_id: str) -> dict[str, Any]:
         st = self.status(run_id)

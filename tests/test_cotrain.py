@@ -169,6 +169,11 @@ def test_cotrain_run_streams_the_contract_and_is_deterministic(runs_dir, tiny_mo
     assert {(m["round"], m["model"]) for m in metrics} == {(r, v) for r in range(3) for v in ("lm", "emb")}
     shown = json.loads(cli("runs", "show", a, "--json", runs_dir=runs_dir, check=True).stdout)
     assert set(shown["results"]) == {"lm", "emb"}
+    history = shown["rounds"]  # what `runs show` prints per round
+    assert [h["round"] for h in history] == [0, 1, 2] and all(set(h["metrics"]) == {"lm", "emb"} for h in history)
+    assert history[1]["pools"]["D_lm"] == pools[1]["D_lm"] and history[1]["agreement"]["rate"] == agree[1]["rate"]
+    assert "pools" not in history[2]
+    assert "U_lm" in cli("runs", "show", a, runs_dir=runs_dir, env={"COLUMNS": "160"}, check=True).stdout
     # the same seed gives the same rounds
     b = start(runs_dir, *cotrain_sets(tiny_model))
     assert ended(runs_dir, b) == "finished"

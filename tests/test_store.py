@@ -108,3 +108,9 @@ def test_remove_refuses_a_running_run_and_deletes_others(tmp_path):
     # our own pid is not a worker: it reads as interrupted, which may be deleted
     store.remove(rid)
     assert store.list_runs() == [] and not (tmp_path / rid).exists()
+
+
+def test_runs_list_newest_first_even_within_one_minute(tmp_path):
+    store = RunStore(tmp_path)
+    made = [store.create(build(preset="demo-finetune")) for _ in range(6)]
+    assert [r["id"] for r in store.list_runs()] == made[::-1]

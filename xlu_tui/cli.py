@@ -122,7 +122,7 @@ def runs_list(as_json: JsonOpt = False,
     for col in cols:
         # ids and states must stay whole: users type and scan them
         table.add_column(col, justify="right" if col in ("mean", "best", "round") else "left",
-                         no_wrap=col in ("id", "state"), min_width=len(col))
+                         no_wrap=col in ("id", "state", "langs"), min_width=len(col))
     for r in rows:
         targets = r.get("targets") or []
         cells = {
@@ -142,8 +142,11 @@ def runs_list(as_json: JsonOpt = False,
 @runs_app.command("show")
 def runs_show(run_id: RunArg, as_json: JsonOpt = False) -> None:
     """A run's config, state and results."""
+    from engine.export import round_history
+
     store = _store()
     info = store.show(store.resolve(run_id))
+    info["rounds"] = round_history(Path(info["dir"]) / "events.jsonl")
     if as_json:
         _print_json(info)
         return

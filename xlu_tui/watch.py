@@ -177,6 +177,27 @@ def render_show(info: dict[str, Any]) -> None:
         e = st["error"]
         console.print(Panel(f"{e.get('class')}: {e.get('message')}\n[dim]hint:[/] {e.get('hint')}",
                             title="failed", border_style="red"))
+    history = info.get("rounds") or []
+    if any("pools" in r for r in history):
+        table = Table(header_style="bold", box=None, title="rounds", title_justify="left")
+        views = [v for v in ("lm", "emb") if any(f"U_{v}" in (r.get("pools") or {}) for r in history)]
+        table.add_column("round")
+        for v in views:
+            table.add_column(f"{v} mean", justify="right")
+            for k in ("U", "C", "S", "D"):
+                table.add_column(f"{k}_{v}", justify="right")
+            table.add_column(f"prec S_{v}", justify="right")
+        table.add_column("agree", justify="right")
+        for r in history:
+            p = r.get("pools") or {}
+            cells = [str(r["round"] + 1)]
+            for v in views:
+                cells.append(_pct((r["metrics"].get(v) or {}).get("mean")))
+                cells += [str(p.get(f"{k}_{v}", "")) for k in ("U", "C", "S", "D")]
+                cells.append(_pct((p.get("precision") or {}).get(f"S_{v}")))
+            cells.append(_pct((r.get("agreement") or {}).get("rate")))
+            table.add_row(*cells)
+        console.print(table)
     results = info.get("results") or {}
     if results:
         langs = sorted({x for v in results.values() for x in v if x != "mean"},
