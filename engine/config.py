@@ -61,6 +61,7 @@ class TaskConfig(_Strict):
                              "list only the languages to adapt to")
         if len(set(self.target_langs)) != len(self.target_langs):
             raise ValueError("task.target_langs lists a language twice")
+        task.check(self)
         return self
 
     def resolved_targets(self) -> list[str]:

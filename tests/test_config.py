@@ -56,6 +56,7 @@ def test_round_trip_through_toml(tmp_path):
     (["trian.epochs=1"], ["trian", "not a config field"]),
     (["train.device=tpu"], ["train.device", "'tpu'", "'auto', 'cpu' or 'cuda'"]),
     (["train.epochs"], ["--set", "no '='"]),
+    (["task.target_langs=[fa]", "task.parallel_size=200"], ["task.parallel_size is 200", "translations"]),
 ])
 def test_bad_input_is_one_sentence_naming_field_and_value(sets, words):
     with pytest.raises(ConfigError) as err:

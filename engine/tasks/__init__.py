@@ -44,6 +44,17 @@ class Task:
         """Target languages whose texts are translations of source items (have Dbi)."""
         return []
 
+    def check(self, cfg: "TaskConfig") -> None:
+        """Raise ValueError (one sentence naming the field) for a config this task cannot serve.
+        Called by config validation, so it must be cheap: no data is read."""
+        if cfg.parallel_size > 0:
+            targets = set(cfg.resolved_targets())
+            if not targets & set(self.translated_languages()):
+                raise ValueError(
+                    f"task.parallel_size is {cfg.parallel_size} but no target language of task {self.name} has "
+                    f"translations of the source items; languages with translations: "
+                    f"{', '.join(self.translated_languages()) or 'none'} (or set task.parallel_size = 0)")
+
     def load(self, cfg: "TaskConfig", seed: int) -> "TaskData":
         raise NotImplementedError
 
