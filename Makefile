@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	HF_HUB_OFFLINE=1 $(VENV)/bin/xlu-tui run --preset demo-finetune
+	HF_HUB_OFFLINE=1 $(VENV)/bin/xlu-tui run --preset demo
 
 test: setup
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
