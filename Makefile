@@ -7,7 +7,7 @@ TORCH  ?= torch==2.13.0
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup run test test-slow clean
+.PHONY: setup run test test-slow bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: setup
 
 test-slow: setup
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m slow
+
+bench: setup
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_predict.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
