@@ -81,3 +81,61 @@ class LiveRun:
     def eta_seconds(self) -> float | None:
         """Seconds left in the current fine-tuning, as the worker estimated it."""
         return self.progress.get("eta_s")
+
+    # ----- views for charts and tables (additive helpers; the fold above is unchanged)
+
+    def apply_all(self, events: list[dict[str, Any]]) -> None:
+        for ev in events:
+            self.apply(ev)
+
+    def models(self) -> list[str]:
+        """Models with test metrics, in the order the run first evaluated them."""
+        return [m for m, rows in self.metrics.items() if any(r.get("split") == "test" for r in rows)]
+
+    def languages(self) -> list[str]:
+        """Every language evaluated, the source language first, then the rest in evaluation order."""
+        langs: list[str] = []
+        for rows in self.metrics.values():
+            for r in rows:
+                langs += [x for x in (r.get("values") or {}) if x not in langs]
+        source = self.data.get("source")
+        return sorted(langs, key=lambda x: x != source)
+
+    def evaluation_points(self, split: str = "test") -> list[tuple[int, int]]:
+        """The evaluation sequence of the run: (round, epoch) in order, epoch 0 when an evaluation
+        ends a round without naming an epoch. Shared by every model of the run."""
+        keys = {_point(r) for rows in self.metrics.values() for r in rows if r.get("split") == split}
+        return sorted(keys)
+
+    def series(self, model: str, split: str = "test") -> dict[tuple[int, int], dict[str, Any]]:
+        """One model's evaluations by point: values per language plus `mean`."""
+        out: dict[tuple[int, int], dict[str, Any]] = {}
+        for r in self.metrics.get(model, []):
+            if r.get("split") == split:
+                out[_point(r)] = {**(r.get("values") or {}), "mean": r.get("mean")}
+        return out
+
+    def mean_series(self, split: str = "test") -> dict[tuple[int, int], dict[str, Any]]:
+        """Per point and language, the mean over the models evaluated at that point."""
+        per_model = [self.series(m, split) for m in self.models()]
+        out: dict[tuple[int, int], dict[str, Any]] = {}
+        for point in self.evaluation_points(split):
+            cells: dict[str, list[float]] = {}
+            for s in per_model:
+                for k, v in (s.get(point) or {}).items():
+                    if v is not None:
+                        cells.setdefault(k, []).append(float(v))
+            out[point] = {k: sum(v) / len(v) for k, v in cells.items()}
+        return out
+
+    def zero_shot(self, model: str, split: str = "test") -> dict[str, Any] | None:
+        """The model as trained on the source data alone: its last evaluation in round 0."""
+        rows = [r for r in self.metrics.get(model, []) if r.get("split") == split and (r.get("round") or 0) == 0]
+        if not rows:
+            return None
+        last = max(rows, key=_point)
+        return {**(last.get("values") or {}), "mean": last.get("mean")}
+
+
+def _point(ev: dict[str, Any]) -> tuple[int, int]:
+    return (int(ev.get("round") or 0), int(ev.get("epoch") or 0))

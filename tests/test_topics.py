@@ -191,7 +191,7 @@ def test_parallel_takes_what_there_is() -> None:
 
 
 def test_parallel_without_translated_target_is_an_error() -> None:
-    with pytest.raises(ValueError, match=r"task\.parallel_size is 5 .*fa, he.*translations.*it"):
+    with pytest.raises(ValueError, match=r"task\.parallel_size is 5 .*no target language.*translations.*it"):
         load(1, target_langs=["fa", "he"], parallel_size=5)
 
 

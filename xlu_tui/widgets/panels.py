@@ -1,0 +1,286 @@
+"""What the live screen's panels show, as Rich Text built from a folded run (`LiveRun`).
+
+Pure functions of the run and the theme's colours, so the screen only decides when to redraw.
+Tables are laid out here as plain aligned text: a Rich Table is measured and rendered again
+on every repaint, which costs more than the rest of the screen under a stream of events.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+
+from engine.live import LiveRun
+
+from xlu_tui.widgets.chart import ChartData, Series
+from xlu_tui.widgets.format import delta, number, pct, point_labels, round_label
+from xlu_tui.widgets.progress import sparkline
+
+class TextTable:
+    """Columns of text separated by one space, a bold header, an optional caption."""
+
+    def __init__(self, caption: str | None = None, caption_style: str = "", title: str | None = None,
+                 **_: Any) -> None:
+        self.columns: list[tuple[str, str, str]] = []  # header, justify, style
+        self.rows: list[list[Text]] = []
+        self.caption, self.caption_style, self.title = caption, caption_style, title
+
+    def add_column(self, header: Any, justify: str = "left", style: str = "", **_: Any) -> None:
+        self.columns.append((str(header), justify, style))
+
+    def add_row(self, *cells: Any, **_: Any) -> None:
+        row = []
+        for (_, _, style), cell in zip(self.columns, cells):
+            text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+            if style and not text.style:
+                text.stylize(style)
+            row.append(text)
+        self.rows.append(row)
+
+    def render(self) -> Text:
+        widths = [max([len(h)] + [r[i].cell_len for r in self.rows]) for i, (h, _, _) in enumerate(self.columns)]
+        out = Text(no_wrap=True, overflow="ellipsis")
+        if self.title:
+            out.append(self.title + "\n", style="dim")
+
+        def line(cells: list[Text]) -> None:
+            for i, (cell, width, (_, justify, _)) in enumerate(zip(cells, widths, self.columns)):
+                pad = " " * (width - cell.cell_len)
+                if i:
+                    out.append(" ")
+                if justify == "right":
+                    out.append(pad)
+                    out.append_text(cell)
+                else:
+                    out.append_text(cell)
+                    if i < len(cells) - 1:
+                        out.append(pad)
+            out.append("\n")
+
+        line([Text(h, style="bold") for h, _, _ in self.columns])
+        for row in self.rows:
+            line(row)
+        if self.caption:
+            out.append(self.caption, style=self.caption_style or "dim")
+        else:
+            out.rstrip()
+        return out
+
+
+MEAN_OF_MODELS = "mean of models"
+POOL_META = ("t", "run", "type", "round", "precision")
+
+
+def model_views(live: LiveRun) -> list[str]:
+    """What the chart can show: each model, and their mean when there are several."""
+    models = live.models()
+    return models + ([MEAN_OF_MODELS] if len(models) > 1 else [])
+
+
+def view_series(live: LiveRun, view: str) -> dict[tuple[int, int], dict[str, Any]]:
+    return live.mean_series() if view == MEAN_OF_MODELS else live.series(view)
+
+
+def target_langs(live: LiveRun) -> list[str]:
+    targets = live.data.get("targets") or []
+    return [x for x in live.languages() if x in targets] if targets else \
+        [x for x in live.languages() if x != live.data.get("source")]
+
+
+def chart_data(live: LiveRun, view: str) -> ChartData:
+    points = live.evaluation_points()
+    by_point = view_series(live, view)
+    series = []
+    for lang in live.languages():
+        series.append(Series(lang, [_pct(by_point.get(p, {}).get(lang)) for p in points]))
+    targets = target_langs(live)
+    means = []
+    for p in points:
+        vals = [by_point.get(p, {}).get(x) for x in targets]
+        vals = [v for v in vals if v is not None]
+        means.append(100 * sum(vals) / len(vals) if vals else None)
+    if points:
+        series.append(Series("mean", means, bold=True))
+    return ChartData(x_labels=point_labels(points), series=series, title="",
+                     empty_text="no evaluation yet: the chart fills in as the run evaluates")
+
+
+def _pct(v: Any) -> float | None:
+    return None if v is None else 100 * float(v)
+
+
+def lang_table(live: LiveRun, view: str, theme: dict[str, str], rounds: int | None = None) -> Text:
+    """Per language: zero-shot (the model trained on the source alone: the end of the first
+    round), latest, best, and the change from zero-shot. A run of one round (fine-tuning) is
+    zero-shot throughout; there the change is from its first evaluation."""
+    by_point = view_series(live, view)
+    points = sorted(by_point)
+    if not points:
+        return Text("no evaluation yet", style=theme.get("foreground-muted", "dim"))
+    single = (rounds or 0) <= 1 and all(p[0] == 0 for p in points)
+    zero = points[0] if single else max((p for p in points if p[0] == 0), default=points[0])
+    latest = points[-1]
+    source = live.data.get("source")
+    targets = target_langs(live)
+    table = TextTable(
+        caption="* source: not in the mean" if source in live.languages() else None,
+        caption_style=theme.get("foreground-muted", "dim"))
+    table.add_column("lang")
+    table.add_column("first" if single else "0-shot", justify="right")
+    table.add_column("latest", justify="right")
+    table.add_column("best", justify="right")
+    table.add_column("Δ", justify="right")
+    up, down = theme.get("text-success", "green"), theme.get("text-error", "red")
+
+    def row(label: str, z: Any, last: Any, best: Any, style: str = "") -> None:
+        d = delta(last, z)
+        dstyle = up if d.startswith("+") else down if d.startswith("-") else ""
+        table.add_row(Text(label, style=style), pct(z), Text(pct(last), style=style), pct(best),
+                      Text(d, style=dstyle))
+
+    for lang in live.languages():
+        vals = [by_point[p].get(lang) for p in points if by_point[p].get(lang) is not None]
+        row(lang + ("*" if lang == source else ""), by_point[zero].get(lang), by_point[latest].get(lang),
+            max(vals) if vals else None, style="dim" if lang == source else "")
+
+    def mean_at(p: tuple[int, int]) -> float | None:
+        vals = [by_point[p].get(x) for x in targets if by_point[p].get(x) is not None]
+        return sum(vals) / len(vals) if vals else None
+
+    means = [m for m in (mean_at(p) for p in points) if m is not None]
+    table.add_row(Text("mean", style="bold"), pct(mean_at(zero)), Text(pct(mean_at(latest)), style="bold"),
+                  pct(max(means) if means else None), Text(delta(mean_at(latest), mean_at(zero)), style="bold"),
+                  end_section=False)
+    return table.render()
+
+
+def best_point(live: LiveRun, view: str) -> tuple[tuple[int, int], float] | None:
+    by_point = view_series(live, view)
+    targets = target_langs(live)
+    best = None
+    for p in sorted(by_point):
+        vals = [by_point[p].get(x) for x in targets if by_point[p].get(x) is not None]
+        if vals:
+            m = sum(vals) / len(vals)
+            if best is None or m > best[1]:
+                best = (p, m)
+    return best
+
+
+def _short_count(v: Any) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        v = float(v)
+        if abs(v) >= 1e6:
+            return f"{v / 1e6:.1f}M"
+        if abs(v) >= 1e4:
+            return f"{v / 1e3:.0f}k"
+        return f"{v:,.0f}"
+    return "–" if v is None else str(v)
+
+
+def _rounds_that_fit(n: int, width: int, label_w: int, col_w: int = 7) -> int:
+    """How many of the latest rounds fit beside the row labels (all, when the width is unknown)."""
+    if width <= 0:
+        return n
+    return max(1, min(n, (width - label_w) // col_w))
+
+
+def pools_table(live: LiveRun, theme: dict[str, str], width: int = 0) -> Text:
+    """Pool and set sizes (rows) per round (columns, the latest that fit)."""
+    if not live.pools:
+        return Text("no pools yet: they appear after the first round of pseudo-labelling",
+                    style=theme.get("foreground-muted", "dim"))
+    keys: list[str] = []
+    for p in live.pools:
+        keys += [k for k, v in p.items() if k not in POOL_META and k not in keys and isinstance(v, (int, float))]
+    rounds = sorted(live.pools, key=lambda x: x.get("round") or 0)
+    label_w = max([len(k) for k in keys] + [5]) + 1
+    rounds = rounds[-_rounds_that_fit(len(rounds), width, label_w):]
+    table = TextTable()
+    table.add_column("round", style="bold")
+    for p in rounds:
+        table.add_column(round_label(p.get("round")), justify="right")
+    for k in keys:
+        table.add_row(k, *[_short_count(p.get(k)) for p in rounds])
+    return table.render()
+
+
+def agreement_table(live: LiveRun, theme: dict[str, str], width: int = 0) -> Text:
+    """Agreement rate (%) of the model pair per language (rows) and round (columns), then the
+    precision of each view's pseudo-labels where gold labels are known (a method with one view,
+    like self-training, has only the precision)."""
+    agree = {a.get("round"): a for a in live.agreement}
+    prec = {p.get("round"): p.get("precision") or {} for p in live.pools}
+    prec_keys: list[str] = []
+    for values in prec.values():
+        prec_keys += [k for k in values if k not in prec_keys and values[k] is not None]
+    measured = {r for r, v in prec.items() if any(x is not None for x in v.values())}
+    shown = set(agree) | (measured if prec_keys else set())
+    if not shown:
+        return Text("no agreement yet: it is measured once the models have labelled the pool",
+                    style=theme.get("foreground-muted", "dim"))
+    langs: list[str] = []
+    for a in live.agreement:
+        langs += [x for x in (a.get("by_lang") or {}) if x not in langs]
+    rounds = sorted(shown, key=lambda r: r or 0)
+    rounds = rounds[-_rounds_that_fit(len(rounds), width, max([len(x) for x in langs] + [10]) + 1):]
+    pair = live.agreement[-1].get("pair") if live.agreement else None
+    caption = [f"% of U where {' and '.join(map(str, pair))} agree"] if pair else []
+    if prec_keys:
+        caption.append("prec: % of pseudo-labels right")
+    table = TextTable(caption="\n".join(caption) or None, caption_style=theme.get("foreground-muted", "dim"))
+    table.add_column("round", style="bold")
+    for r in rounds:
+        table.add_column(round_label(r), justify="right")
+    if agree:
+        table.add_row(Text("all", style="bold"),
+                      *[Text(pct((agree.get(r) or {}).get("rate")), style="bold") for r in rounds])
+        for x in langs:
+            table.add_row(x, *[pct(((agree.get(r) or {}).get("by_lang") or {}).get(x)) for r in rounds])
+    for k in prec_keys:
+        table.add_row(Text(f"prec {k}", style=theme.get("text-primary", "")),
+                      *[pct(prec.get(r, {}).get(k)) for r in rounds])
+    return table.render()
+
+
+def losses_table(history: dict[str, list[float]], progress: dict[str, Any], theme: dict[str, str],
+                 spark_width: int = 24) -> Text:
+    if not history:
+        return Text("no training step yet", style=theme.get("foreground-muted", "dim"))
+    table = TextTable()
+    table.add_column("term")
+    table.add_column("now", justify="right")
+    table.add_column("history")
+    for name, values in history.items():
+        table.add_row(escape(name), number(values[-1]) if values else "–",
+                      Text(sparkline(values, spark_width), style=theme.get("text-primary", "")))
+    if progress.get("lr") is not None:
+        table.add_row("lr", f"{progress['lr']:.2e}", "")
+    if progress.get("samples_per_s"):
+        table.add_row("samples/s", f"{progress['samples_per_s']:.0f}", "")
+    return table.render()
+
+
+def run_facts(live: LiveRun, config: dict[str, Any], status: dict[str, Any]) -> str:
+    """Content markup: the data and settings behind the numbers (fills a tall side panel)."""
+    lines = []
+    sizes = live.data.get("sizes") or {}
+    if sizes:
+        test = sizes.get("test") or {}
+        lines.append(f"[b]data[/b]  |D| {number(sizes.get('D'))} · |U| {number(sizes.get('U'))}"
+                     + (f" · |Dbi| {number(sizes.get('Dbi'))}" if sizes.get("Dbi") else ""))
+        lines.append(f"      test {' · '.join(f'{k} {v}' for k, v in test.items())}")
+    task, models = config.get("task") or {}, config.get("models") or {}
+    train, method = config.get("train") or {}, config.get("method") or {}
+    if config:
+        lines.append(f"[b]task[/b]  {escape(str(task.get('name', '')))} {escape(str(task.get('source_lang', '')))} → "
+                     f"{escape(', '.join(task.get('target_langs') or []) or 'all')}")
+        params = " ".join(f"{k}={v}" for k, v in method.items() if k != "name")
+        lines.append(f"[b]method[/b]  {escape(str(method.get('name', '')))}  [dim]{escape(params)}[/]")
+        two_views = method.get("name") not in ("finetune", "selftrain")  # the methods that train f_lm alone
+        lines.append(f"[b]models[/b]  lm {escape(str(models.get('lm', '')))}"
+                     + (f" · emb {escape(str(models.get('emb', '')))}" if two_views else ""))
+        lines.append(f"[b]train[/b]  {train.get('epochs')} epochs · batch {train.get('batch_size')} · "
+                     f"lr {train.get('lr')} · max_length {train.get('max_length')} · seed {config.get('seed')}")
+    return "\n".join(lines)
