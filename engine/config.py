@@ -133,6 +133,15 @@ class RunConfig(_Strict):
     train: TrainConfig = Field(default_factory=TrainConfig)
     method: MethodConfig = Field(default_factory=MethodConfig)
 
+    @model_validator(mode="after")
+    def _check_method_data(self) -> "RunConfig":
+        from engine.methods import get_method
+
+        if get_method(self.method.name).needs_parallel and self.task.parallel_size == 0:
+            raise ValueError(f"method.name is {self.method.name}, which trains on translation pairs: set "
+                             "task.parallel_size to how many (the paper's few-shot setting: 200)")
+        return self
+
     def display_name(self) -> str:
         return self.name or self.preset or f"{self.method.name}-{self.task.name}"
 

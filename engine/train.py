@@ -6,7 +6,6 @@ takes exactly the steps an uninterrupted run would have taken.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -16,17 +15,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.batches import Batches, ShuffledBatches, Step, stable_seed
 from engine.config import TrainConfig
 from engine.models.base import TextClassifier
+
+__all__ = ["FitHooks", "Position", "StopRequested", "Trainer", "cross_entropy", "fit", "stable_seed"]
 
 
 class StopRequested(Exception):
     """Raised after the step in which a stop was asked for, once the state is saved."""
-
-
-def stable_seed(*parts: Any) -> int:
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") & (2**63 - 1)
 
 
 @dataclass
@@ -51,6 +48,8 @@ class Trainer:
     epochs: int
     device: torch.device
     lr: float | None = None
+    #: steps of one epoch when the batches are not plain `batch_size` slices of the items
+    steps: int | None = None
     position: Position = field(default_factory=Position)
 
     def __post_init__(self) -> None:
@@ -70,7 +69,7 @@ class Trainer:
                   {"params": head, "weight_decay": self.cfg.weight_decay, "lr": self.cfg.head_lr or lr}]
         # The fused kernel does the same update about 2x faster on CPU and GPU alike.
         self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]], fused=True)
-        self.steps_per_epoch = max(1, math.ceil(self.n_examples / self.cfg.batch_size))
+        self.steps_per_epoch = self.steps or max(1, math.ceil(self.n_examples / self.cfg.batch_size))
         self.total_steps = self.steps_per_epoch * self.epochs
         warmup = int(self.total_steps * self.cfg.warmup_ratio)
 
@@ -91,12 +90,14 @@ class Trainer:
         self.position = Position(**state["position"])
 
 
-def cross_entropy(model: TextClassifier, batch: dict[str, torch.Tensor], labels: torch.Tensor) -> dict[str, torch.Tensor]:
+def cross_entropy(model: TextClassifier, batch: dict[str, torch.Tensor], labels: torch.Tensor,
+                  step: Step) -> dict[str, torch.Tensor]:
     logits = model(batch)
     return {"ce": F.cross_entropy(logits, labels)}
 
 
-LossFn = Callable[[TextClassifier, dict[str, torch.Tensor], torch.Tensor], dict[str, torch.Tensor]]
+#: (model, collated batch, labels, the step's plan) -> named loss terms, summed for the update
+LossFn = Callable[[TextClassifier, dict[str, torch.Tensor], torch.Tensor, Step], dict[str, torch.Tensor]]
 
 
 @dataclass
@@ -114,28 +115,39 @@ def to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str,
 
 
 def fit(trainer: Trainer, items: list[Any], labels: np.ndarray, *, seed: int, tag: str,
-        hooks: FitHooks, loss_fn: LossFn = cross_entropy, progress_every: float = 0.5) -> None:
+        hooks: FitHooks, loss_fn: LossFn = cross_entropy, weights: dict[str, float] | None = None,
+        batches: Batches | None = None, progress_every: float = 0.5,
+        report: dict[str, Any] | None = None) -> None:
     """Train from `trainer.position` to the end of its epochs.
 
-    Checkpoints (through hooks.checkpoint) at every epoch end, and after the current step
-    when a stop is requested, then raises StopRequested.
+    The update minimises the sum of `loss_fn`'s terms, each times its `weights` entry (1 when
+    absent); progress reports the terms unweighted. `batches` plans each epoch's steps (default: shuffled slices of `batch_size`); `report`
+    is added to every progress report (e.g. the stage). Checkpoints (through hooks.checkpoint)
+    at every epoch end, and after the current step when a stop is requested, then raises
+    StopRequested.
     """
     model, cfg, pos = trainer.model, trainer.cfg, trainer.position
     encoder = model.encoder
     labels_t = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-    bs = cfg.batch_size
+    batches = batches or ShuffledBatches(len(items), cfg.batch_size, seed, tag)
+    weights = weights or {}
+    if batches.steps_per_epoch != trainer.steps_per_epoch:
+        raise ValueError(f"the trainer expects {trainer.steps_per_epoch} steps an epoch, the batches make "
+                         f"{batches.steps_per_epoch}")
     last_report, window_samples, window_start = 0.0, 0, time.perf_counter()
+    done_samples, done_steps = 0, 0  # since this call began: the mean step size, for the ETA
     while pos.epoch < trainer.epochs:
         model.train()
-        order = np.random.default_rng(stable_seed(seed, tag, "order", pos.epoch)).permutation(len(items))
+        plan = batches.epoch(pos.epoch)
         for step in range(pos.step, trainer.steps_per_epoch):
-            idx = order[step * bs: (step + 1) * bs]
-            if len(idx) == 0:
+            if step >= len(plan):
                 break
+            this = plan[step]
+            idx = this.idx
             torch.manual_seed(stable_seed(seed, tag, "dropout", pos.epoch, step))
             batch = to_device(encoder.collate([items[i] for i in idx]), trainer.device)
-            losses = loss_fn(model, batch, labels_t[idx].to(trainer.device))
-            loss = sum(losses.values())
+            losses = loss_fn(model, batch, labels_t[idx].to(trainer.device), this)
+            loss = sum(v * weights.get(k, 1.0) for k, v in losses.items())
             trainer.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -143,16 +155,19 @@ def fit(trainer: Trainer, items: list[Any], labels: np.ndarray, *, seed: int, ta
             trainer.scheduler.step()
             pos.step = step + 1
             window_samples += len(idx)
+            done_samples, done_steps = done_samples + len(idx), done_steps + 1
             now = time.perf_counter()
             last_step = pos.step == trainer.steps_per_epoch
             if now - last_report >= progress_every or last_step:
                 rate = window_samples / max(now - window_start, 1e-9)
+                steps_left = trainer.total_steps - pos.epoch * trainer.steps_per_epoch - pos.step
                 hooks.progress({
+                    **(report or {}),
                     "epoch": pos.epoch, "epochs": trainer.epochs,
                     "step": pos.epoch * trainer.steps_per_epoch + pos.step, "total": trainer.total_steps,
                     "losses": {k: round(float(v.detach()), 5) for k, v in losses.items()},
                     "samples_per_s": round(rate, 2), "lr": trainer.scheduler.get_last_lr()[0],
-                    "eta_s": round((trainer.total_steps - pos.epoch * trainer.steps_per_epoch - pos.step) * bs / max(rate, 1e-9), 1),
+                    "eta_s": round(steps_left * (done_samples / done_steps) / max(rate, 1e-9), 1),
                 })
                 last_report, window_samples, window_start = now, 0, now
             if hooks.should_stop() and not last_step:

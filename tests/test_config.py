@@ -48,7 +48,7 @@ def test_round_trip_through_toml(tmp_path):
     (["task.target_langs=[xx]"], ["task.target_langs", "'xx'", "topics has"]),
     (["task.source_lang=xx"], ["task.source_lang", "'xx'"]),
     (["task.name=nope"], ["task.name", "'nope'", "allowed"]),
-    (["method.name=magic"], ["method.name", "'magic'", "allowed: cotrain, finetune, selftrain"]),
+    (["method.name=magic"], ["method.name", "'magic'", "allowed: cotrain, finetune, langadapt, langadapt+cotrain, selftrain, translate-train"]),
     (["method.threshold=0.9"], ["method.threshold", "not a parameter of method finetune"]),
     (["method.name=cotrain", "method.threshold=2"], ["method.threshold", "2", "less than 1"]),
     (["method.name=cotrain", "method.colour=red"], ["method.colour", "parameters: reinit_each_round, rounds"]),

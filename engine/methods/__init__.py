@@ -17,6 +17,9 @@ _MODULES = {
     "finetune": "engine.methods.finetune",
     "cotrain": "engine.methods.cotrain",
     "selftrain": "engine.methods.cotrain",
+    "translate-train": "engine.methods.langadapt",
+    "langadapt": "engine.methods.langadapt",
+    "langadapt+cotrain": "engine.methods.langadapt",
 }
 _METHODS: dict[str, type["Method"]] = {}
 

@@ -30,6 +30,8 @@ class Method:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
+    #: True when the method trains on Dbi (task.parallel_size translation pairs)
+    needs_parallel: ClassVar[bool] = False
 
     def __init__(self, ctx: "RunContext", data: "TaskData"):
         self.ctx = ctx
@@ -97,8 +99,11 @@ class Method:
     def trainers(self) -> dict[str, Any]:
         return self._trainers
 
-    def new_trainer(self, rm: Any, r: int, n_examples: int, epochs: int, lr: float | None = None) -> bool:
-        """Give `rm` a fresh trainer for round `r`; returns True if it resumed a checkpointed one."""
+    def new_trainer(self, rm: Any, r: int, n_examples: int, epochs: int, lr: float | None = None,
+                    stage: int | None = None, steps: int | None = None) -> bool:
+        """Give `rm` a fresh trainer for round `r` (and `stage`, when a round fine-tunes a model
+        twice); returns True if it resumed a checkpointed one. `steps`: steps per epoch when the
+        batches are not plain slices of `n_examples`."""
         from engine import checkpoint as ckpt
         from engine.train import Trainer
 
@@ -106,10 +111,11 @@ class Method:
             self._trainers = {}
             self.trainers_round = r
         cfg = self.ctx.config.train
-        rm.trainer = Trainer(rm.model, cfg, n_examples, epochs, self.ctx.device, lr=lr)
-        self._trainers[rm.key] = rm.trainer
+        rm.trainer = Trainer(rm.model, cfg, n_examples, epochs, self.ctx.device, lr=lr, steps=steps)
+        name = rm.key if stage is None else f"{rm.key}-stage-{stage}"
+        self._trainers[name] = rm.trainer
         if self._resume is not None and self._resume[1] == r:
-            return ckpt.load_trainer(self._resume[0], rm.key, rm.trainer)
+            return ckpt.load_trainer(self._resume[0], name, rm.trainer)
         return False
 
     def checkpoint(self, tag: str) -> None:

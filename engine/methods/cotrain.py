@@ -98,21 +98,19 @@ class PseudoLabelLoop(Method):
         return d_items + [u_items[i] for i in idx], np.concatenate([self.data.train.label, labels])
 
     def train(self, r: int) -> None:
-        from engine.methods.pieces import fine_tune
-
-        epochs = self.ctx.config.train.epochs
         sets = {}
         for v in self.views:
             self.ctx.phase("featurize", model=v)
             sets[v] = self.training_set(v)
-        # Every view's trainer is made before any trains, so a checkpoint inside the round
-        # holds this round's trainers for all views.
-        lr = {"lm": None, "emb": self.ctx.config.train.emb_lr}
-        resumed = {v: self.new_trainer(self.rm[v], r, len(sets[v][1]), epochs, lr=lr[v]) for v in self.views}
         for v in self.views:
-            if self.params.reinit_each_round and r > 0 and not resumed[v]:
-                self.rm[v].model.load_trainable_state(self.initial[v])
-            fine_tune(self.ctx, self.rm[v], r, sets[v][0], sets[v][1], self)
+            self.fine_tune_view(v, r, *sets[v])
+
+    def fine_tune_view(self, v: str, r: int, items: list[Any], labels: Any) -> None:
+        from engine.methods.pieces import fine_tune
+
+        lr = self.ctx.config.train.emb_lr if v == "emb" else None
+        self.new_trainer(self.rm[v], r, len(labels), self.ctx.config.train.epochs, lr=lr)
+        fine_tune(self.ctx, self.rm[v], r, items, labels, self)
 
     def after_train(self, r: int) -> None:
         from engine.methods.pieces import evaluate
@@ -184,6 +182,13 @@ class PseudoLabelLoop(Method):
         sizes = {f"U_{v}": int(len(self.pool[v])) for v in self.views}
         sizes.update({f"D_{v}": int(self.n + len(self.added[v][0])) for v in self.views})
         self.ctx.emit("pools", round=r, **sizes, **counts, precision=prec)
+
+    def after_round(self, r: int) -> None:
+        # Back to the pretrained weights now, not when the next round starts: the round's
+        # checkpoint then holds them, and a resumed round needs no special case.
+        if self.params.reinit_each_round and not self.last_round(r):
+            for v, rm in self.rm.items():
+                rm.model.load_trainable_state(self.initial[v])
 
     def results(self) -> dict[str, Any]:
         if not self.final:  # resumed after the last round: evaluate the restored models

@@ -49,13 +49,19 @@ def make_model(ctx: RunContext, key: str, spec: str, n_labels: int) -> RunModel:
 
 
 def fine_tune(ctx: RunContext, rm: RunModel, round: int, items: list[Any], labels: np.ndarray,
-              method: Any, on_epoch_end: Any = None, loss_fn: Any = None) -> None:
-    """Train `rm` from its trainer's position to the end, checkpointing every epoch."""
+              method: Any, on_epoch_end: Any = None, loss_fn: Any = None, weights: Any = None,
+              batches: Any = None, stage: int | None = None) -> None:
+    """Train `rm` from its trainer's position to the end, checkpointing every epoch.
+
+    `stage` (1, 2, ...) numbers the fine-tunings of one model in a round that has several: its
+    events say so, and its steps are seeded apart; `loss_fn`, `weights` and `batches` as in `fit`.
+    """
     trainer = rm.trainer
     assert trainer is not None, "call new_trainer first"
     if trainer.position.done:
         return
-    ctx.phase("train", model=rm.key, round=round, examples=len(items), epochs=trainer.epochs)
+    label = {"stage": stage} if stage is not None else {}
+    ctx.phase("train", model=rm.key, round=round, examples=len(items), epochs=trainer.epochs, **label)
 
     def progress(info: dict[str, Any]) -> None:
         ctx.emit("progress", model=rm.key, round=round, **info)
@@ -64,16 +70,20 @@ def fine_tune(ctx: RunContext, rm: RunModel, round: int, items: list[Any], label
         if on_epoch_end:
             on_epoch_end(epoch)  # may evaluate, which changes the phase
         if not trainer.position.done:
-            ctx.phase("train", model=rm.key, round=round, examples=len(items), epochs=trainer.epochs)
+            ctx.phase("train", model=rm.key, round=round, examples=len(items), epochs=trainer.epochs, **label)
 
+    where = f"round-{round}-{rm.key}" + (f"-stage-{stage}" if stage is not None else "")
     hooks = FitHooks(
         progress=progress,
         epoch_end=epoch_end,
-        checkpoint=lambda: method.checkpoint(f"round-{round}-{rm.key}-epoch-{trainer.position.epoch}"),
+        checkpoint=lambda: method.checkpoint(f"{where}-epoch-{trainer.position.epoch}"),
         should_stop=ctx.should_stop,
     )
     kwargs = {"loss_fn": loss_fn} if loss_fn is not None else {}
-    fit(trainer, items, labels, seed=ctx.config.seed, tag=f"{rm.key}/{round}", hooks=hooks, **kwargs)
+    # A model fine-tuned once a round keeps the tag runs were always seeded with.
+    tag = f"{rm.key}/{round}" + (f"/stage-{stage}" if stage is not None else "")
+    fit(trainer, items, labels, seed=ctx.config.seed, tag=tag, hooks=hooks, weights=weights,
+        batches=batches, report=label, **kwargs)
 
 
 def evaluate(ctx: RunContext, rm: RunModel, test: dict[str, Examples], round: int,
