@@ -322,6 +322,51 @@ async def test_cotrain_run_shows_pools_agreement_and_switches_models(runs):
         assert mean == pytest.approx(100 * (lm[point]["en"] + emb[point]["en"]) / 2)
 
 
+async def test_live_shows_every_loss_term_that_arrives_and_the_stage_that_trains(runs, worker_process):
+    """Language adaptation trains f_lm in two stages with terms of their own (ce+la, then ce+sa):
+    the panel shows each term per model, dims those the current step no longer reports, and the
+    progress line and head say which stage trains. A method without pseudo-labels has no pools."""
+    rid = make_running_run(runs, "tiny-seed7", worker_process(), name="staged")
+    config = Path(runs) / rid / "config.toml"
+    config.write_text(config.read_text().replace('name = "finetune"', 'name = "translate-train"'))
+    assert 'name = "translate-train"' in config.read_text()
+    app = app_for(runs)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_live(pilot, "staged")
+        with writer_for(runs, rid) as w:
+            w.emit("started", pid=1, host="h")
+            w.emit("phase", phase="train", model="lm", round=0, stage=1)
+            for step in (1, 2, 3):
+                w.emit("progress", model="lm", round=0, stage=1, epoch=0, epochs=1, step=step, total=3,
+                       losses={"ce": 2.0 / step, "la": 1.0 / step}, samples_per_s=100.0, eta_s=1.0)
+            w.emit("phase", phase="train", model="lm", round=0, stage=2)
+            w.emit("progress", model="lm", round=0, stage=2, epoch=0, epochs=1, step=1, total=4,
+                   losses={"ce": 0.9, "sa": 3.25}, samples_per_s=90.0, eta_s=2.0)
+        await until(pilot, lambda: screen.applied == 7, what="events")
+        losses = await shown(pilot, "#loss-body")
+        assert all(term in losses for term in ("ce", "la", "sa")) and "3.25" in losses
+        assert "lm stage 2" in str(screen.query_one("#live-progress").render())
+        assert "phase train · stage 2" in await shown(pilot, "#live-head")
+        assert screen.query_one("#pools-panel").has_class("-off")  # translate-train keeps no pools
+
+
+def test_losses_table_dims_the_terms_the_current_step_does_not_report():
+    from xlu_tui.widgets.panels import losses_table
+
+    theme = {"foreground-muted": "#777777", "text-primary": "#0000ff"}
+    history = {("lm", "ce"): [2.0, 1.0], ("emb", "ce"): [1.5], ("lm", "la"): [0.5]}
+    text = losses_table(history, {"model": "lm", "losses": {"ce": 1.0, "la": 0.5}}, theme, width=60)
+    lines = text.plain.splitlines()
+    assert [x.split()[:2] for x in lines[1:4]] == [["lm", "ce"], ["la", "0.5"], ["emb", "ce"]]  # by model
+
+    def style_of(word: str, line: int) -> str:
+        start = sum(len(x) + 1 for x in lines[:line]) + lines[line].index(word)
+        return " ".join(str(s.style) for s in text.spans if s.start <= start < s.end)
+
+    assert "#777777" not in style_of("la", 2) and "#777777" in style_of("ce", 3)  # emb is not training
+    assert max(len(x) for x in lines) <= 60
+
+
 async def test_narrow_terminal_shows_one_panel_at_a_time(runs):
     app = app_for(runs)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -391,6 +436,21 @@ async def test_new_run_offers_the_tasks_languages_and_the_methods_parameters_and
         assert screen.row("method.rounds") is not None and screen.row("method.eval_each_epoch") is None
         await type_into(pilot, screen, "method.rounds", "0")
         assert screen.error.startswith("method.rounds is 0")
+
+
+async def test_a_method_the_engine_cannot_load_is_an_error_beside_the_form_not_a_crash(runs, monkeypatch):
+    from engine import methods
+
+    monkeypatch.setitem(methods._MODULES, "half-written", "engine.methods.not_there")
+    app = app_for(runs)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_form(pilot)
+        screen.control("method.name").value = "half-written"
+        await until(pilot, lambda: screen.method_shown == "half-written" and screen.error, what="the error")
+        assert screen.error.startswith("method.name is half-written: the engine cannot load it")
+        assert screen.method_fields == [] and screen.query_one("#launch").disabled
+        screen.control("method.name").value = "finetune"
+        await until(pilot, lambda: screen.method_shown == "finetune" and screen.config is not None, what="valid")
 
 
 async def test_save_as_toml_then_launch_opens_the_run_live(runs):

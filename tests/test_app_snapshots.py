@@ -122,17 +122,27 @@ def test_live_failed(snap_compare, runs):
 
 
 def test_live_running_light_theme(snap_compare, runs, worker_process):
-    rid = make_running_run(runs, "tiny-seed7", worker_process(), name="going")
+    """A language-adaptation run in its second stage: the stage in the head and the progress line,
+    the terms of both stages in the losses panel (stage 1's la dimmed), no pools panel."""
+    rid = make_running_run(runs, "tiny-seed7", worker_process(), name="going", method="langadapt")
     with writer_for(runs, rid) as w:
         w.emit("started", pid=1, host="h")
-        w.emit("data", sizes={"D": 480, "U": 120, "Dbi": 0, "test": {"en": 40, "it": 40, "de": 40}}, source="en",
+        w.emit("data", sizes={"D": 480, "U": 120, "Dbi": 100, "test": {"en": 40, "it": 40, "de": 40}}, source="en",
                targets=["it", "de"])
-        for epoch, (en, it, de) in enumerate([(0.3, 0.2, 0.1), (0.45, 0.3, 0.2)], start=1):
-            w.emit("metrics", round=0, model="lm", split="test", values={"en": en, "it": it, "de": de},
-                   mean=(it + de) / 2, epoch=epoch)
-        w.emit("phase", phase="train", model="lm", round=0)
-        w.emit("progress", model="lm", round=0, epoch=2, epochs=3, step=75, total=90, losses={"ce": 1.8},
-               samples_per_s=412.0, eta_s=4.0)
+        w.emit("phase", phase="train", model="lm", round=0, stage=1)
+        for step in range(1, 31):
+            w.emit("progress", model="lm", round=0, stage=1, epoch=(step - 1) // 10, epochs=3, step=step, total=30,
+                   losses={"ce": round(2.5 - step / 20, 4), "la": round(1.2 - step / 40 + (step % 3) / 20, 4)},
+                   samples_per_s=412.0, eta_s=(30 - step) * 0.1)
+            if step % 10 == 0:
+                en, it, de = 0.2 + step / 100, 0.1 + step / 120, 0.05 + step / 150
+                w.emit("metrics", round=0, model="lm", split="test", values={"en": en, "it": it, "de": de},
+                       mean=(it + de) / 2, epoch=step // 10)
+        w.emit("phase", phase="train", model="lm", round=0, stage=2)
+        for step in range(1, 5):
+            w.emit("progress", model="lm", round=0, stage=2, epoch=0, epochs=1, step=step, total=7,
+                   losses={"ce": round(1.0 - step / 20, 4), "sa": round(3.0 - step / 5, 4)}, samples_per_s=388.0,
+                   eta_s=(7 - step) * 0.5)
     assert snap_compare(app_for(runs, theme="textual-light"), terminal_size=MEDIUM, run_before=opened("going"))
 
 

@@ -193,19 +193,20 @@ curves together.
 
     def on_resize(self) -> None:
         if self.loaded:
+            self.render_head()
             self.fit_boxes()
 
     def render_head(self) -> None:
         colors = self.colors()
-        theme = theme_colors(self.app)
+        narrow = self.has_class("-narrow")  # the ids' last four characters tell runs apart
         parts = []
         for i, c in enumerate(self.runs):
             state = c.info.get("state", "")
+            rid = c.info["id"][-4:] if narrow else c.info["id"]
             parts.append(f"[{colors[i % len(colors)]}]●[/] [b]{escape(c.info.get('name') or '')}[/b] "
-                         f"[dim]{c.info['id']}[/] {STATE_MARK.get(state, '')} {state}")
+                         f"[dim]{rid}[/] {STATE_MARK.get(state, '')} {state}")
         text = "   ".join(parts) or "[dim]no run to compare[/]"
         self.query_one("#compare-head", Static).update(text)
-        _ = theme
 
     def render_diff(self) -> None:
         flat = [flatten(c.info.get("config") or {}) for c in self.runs]

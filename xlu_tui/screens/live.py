@@ -26,14 +26,11 @@ from xlu_tui.screens.follow import EventBuffer, follow_run
 from xlu_tui.widgets.chart import LineChart
 from xlu_tui.widgets.format import (duration, parse_iso, pct, point_labels, point_name, state_markup,
                                     theme_colors)
-from xlu_tui.widgets.panels import (MEAN_OF_MODELS, agreement_table, best_point, chart_data, lang_table,
-                                    losses_table, model_views, pools_table, run_facts)
+from xlu_tui.widgets.panels import (MEAN_OF_MODELS, agreement_table, best_point, chart_data, declared_params,
+                                    lang_table, losses_table, model_views, pools_table, run_facts)
 from xlu_tui.widgets.progress import ProgressLine
 
 PANELS = (("log-panel", "log"), ("loss-panel", "losses"), ("pools-panel", "pools"), ("agree-panel", "agreement"))
-# Methods known to keep no pseudo-label pools: their live screen hides the pools and agreement
-# panels (a method not named here shows them, and so does any run whose events carry them).
-NO_POOL_METHODS = ("finetune",)
 
 
 class LiveScreen(Screen):
@@ -69,10 +66,11 @@ A running run is followed as it writes; a finished one is replayed from its even
         self.config: dict[str, Any] = {}
         self.view = ""  # the model the chart shows ("" until the run has evaluated one)
         self.panel = 0
-        self.loss_history: dict[str, deque] = {}
+        self.loss_history: dict[tuple[str, str], deque] = {}  # (model, term) -> latest values
         self.lines: deque = deque(maxlen=300)  # (seconds since start, level, text)
         self.line_count = 0  # lines ever added (the deque forgets)
         self._keys: dict[str, Any] = {}
+        self._params: dict[str, list[str]] = {}  # method -> its declared parameters
         self.applied = 0
         self.loaded = False  # the folder has been read once
         # Measured in the handler, for the keep-up test: batches drained, seconds spent.
@@ -159,8 +157,9 @@ A running run is followed as it writes; a finished one is replayed from its even
         start = self.live.started_t or ev.get("t") or 0.0
         at = (ev.get("t") or start) - start
         if kind == "progress":
+            model = str(ev.get("model") or "")
             for name, v in (ev.get("losses") or {}).items():
-                self.loss_history.setdefault(name, deque(maxlen=240)).append(v)
+                self.loss_history.setdefault((model, str(name)), deque(maxlen=240)).append(v)
         elif kind == "log":
             self.log_line(at, ev.get("level", "info"), ev.get("message", ""))
         elif kind in ("started", "resumed"):
@@ -196,6 +195,11 @@ A running run is followed as it writes; a finished one is replayed from its even
     def method(self) -> str:
         return (self.config.get("method") or {}).get("name", "")
 
+    def _declared(self, method: str) -> list[str]:
+        if method not in self._params:
+            self._params[method] = declared_params(method)
+        return self._params[method]
+
     def _dirty(self, name: str, key: Any) -> bool:
         """True when what `name` shows would change: a burst of progress events redraws the
         progress line, not every table on the screen."""
@@ -224,7 +228,9 @@ A running run is followed as it writes; a finished one is replayed from its even
             parts.append(f"round {st.get('round') or 0}/{st['rounds']}")
         phase = self.live.phase or st.get("phase")
         if phase and state == "running":
-            parts.append(f"phase [b]{escape(str(phase))}[/b]")
+            stage = self.live.phase_info.get("stage") if self.live.phase else None
+            parts.append(f"phase [b]{escape(str(phase))}[/b]"
+                         + (f" · stage {escape(str(stage))}" if stage is not None else ""))
         started = parse_iso(st.get("started"))
         ended = parse_iso(st.get("ended"))
         if started and ended and state not in ("running", "queued"):
@@ -298,13 +304,15 @@ A running run is followed as it writes; a finished one is replayed from its even
         facts = run_facts(self.live, self.config, self.status)
         if self._dirty("facts", facts):
             self.query_one("#run-facts", Static).update(facts)
-        spark = max(6, self.query_one("#loss-panel").content_size.width - 21)  # beside term and value
+        width = self.query_one("#loss-panel").content_size.width
         p = self.live.progress
-        if self._dirty("losses", (p.get("model"), p.get("round"), p.get("step"), p.get("t"), spark)):
+        if self._dirty("losses", (p.get("model"), p.get("round"), p.get("step"), p.get("t"), width)):
             self.query_one("#loss-body", Static).update(losses_table(
-                {k: list(v) for k, v in self.loss_history.items()}, p, theme, spark_width=spark))
+                {k: list(v) for k, v in self.loss_history.items()}, p, theme, width=width))
         method = self.method()
-        pooled = bool(self.live.pools or self.live.agreement) or bool(method and method not in NO_POOL_METHODS)
+        # Pools and agreement panels for methods that pseudo-label (they declare a threshold), and
+        # for any run whose events carry them.
+        pooled = bool(self.live.pools or self.live.agreement) or "threshold" in self._declared(method)
         if self._dirty("pooled", pooled):
             for pid in ("pools-panel", "agree-panel"):
                 self.query_one(f"#{pid}").set_class(not pooled, "-off")

@@ -116,7 +116,7 @@ def base_specs() -> list[FieldSpec]:
 def method_specs(method: str) -> list[FieldSpec]:
     try:
         params = method_params(method)
-    except KeyError:
+    except Exception:  # noqa: BLE001 - unknown, or its module fails to import: validation says which
         return []
     return [spec_of(f"method.{name}", info) for name, info in params.model_fields.items()]
 
@@ -567,6 +567,12 @@ A clone starts from the run's config; **●** marks what you changed.
             self.error = None
         except ConfigError as err:
             self.config, self.error = None, str(err)
+        except Exception as err:  # noqa: BLE001 - an engine bug is shown beside the form, never a crash
+            why = f"{type(err).__name__}: {err}"
+            self.config = None
+            self.error = (f"method.name is {data['method']['name']}: the engine cannot load it ({why})"
+                          if isinstance(err, ImportError) else f"the engine could not check this config ({why})")
+
         bad = field_of_error(self.error) if self.error else ""
         for spec in self.all_specs():
             row = self.row(spec.path)

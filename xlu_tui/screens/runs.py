@@ -40,7 +40,7 @@ COLUMNS = (
     Column("best", "best", 1, 5, True, sort=lambda r: _num(r.get("best_mean"))),
     Column("langs", "languages", 1, 14, sort=lambda r: (r.get("source", ""), r.get("targets") or [])),
     Column("round", "round", 2, 5, True, sort=lambda r: (_num(r.get("round")), _num(r.get("rounds")))),
-    Column("method", "method", 2, 10, sort=lambda r: r.get("method", "")),
+    Column("method", "method", 2, 17, sort=lambda r: r.get("method", "")),  # langadapt+cotrain
     Column("started", "started", 3, 12, sort=lambda r: r.get("started") or r.get("created") or ""),
     Column("task", "task", 4, 8, sort=lambda r: r.get("task", "")),
     Column("device", "device", 4, 8, sort=lambda r: r.get("device") or ""),
@@ -212,7 +212,7 @@ Every run in the runs folder, newest first. Running runs update live.
         if col.key == "mark":
             return Text(text, style=f"bold {theme.get('text-accent', '')}")
         if col.key == "latest" and r.get("state") in ACTIVE:
-            return Text(text, style="bold")
+            return Text(text, style="bold", justify="right")
         return Text(text, justify="right" if col.right else "left")
 
     def refresh_table(self, force: bool = False) -> None:

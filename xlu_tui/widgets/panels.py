@@ -14,7 +14,7 @@ from rich.text import Text
 from engine.live import LiveRun
 
 from xlu_tui.widgets.chart import ChartData, Series
-from xlu_tui.widgets.format import delta, number, pct, point_labels, round_label
+from xlu_tui.widgets.format import delta, number, pct, point_labels, round_label, short
 from xlu_tui.widgets.progress import sparkline
 
 class TextTable:
@@ -244,22 +244,56 @@ def agreement_table(live: LiveRun, theme: dict[str, str], width: int = 0) -> Tex
     return table.render()
 
 
-def losses_table(history: dict[str, list[float]], progress: dict[str, Any], theme: dict[str, str],
-                 spark_width: int = 24) -> Text:
+def losses_table(history: dict[tuple[str, str], list[float]], progress: dict[str, Any], theme: dict[str, str],
+                 width: int = 0) -> Text:
+    """Every loss term that has arrived, per model: its latest value and its history.
+
+    Methods name their own terms (ce, la, sa, ...) and the panel shows whatever comes; a term the
+    step being trained no longer reports (the other model's, or an earlier stage's) is dimmed, so
+    the rows in full colour are the ones moving now."""
     if not history:
         return Text("no training step yet", style=theme.get("foreground-muted", "dim"))
+    models = list(dict.fromkeys(model for model, _ in history))
+    rows = sorted(history.items(), key=lambda kv: models.index(kv[0][0]))  # a model's terms together
+    # the sparkline takes what the model, term and value columns leave (lr is the widest value)
+    used = ((max(map(len, models + ["model"])) + 1) if len(models) > 1 else 0) \
+        + max([len(n) for _, n in history] + [len("samples/s")]) + 1 + len("0.00e+00") + 1
+    spark_width = max(6, width - used) if width else 24
+    now_model, now_terms = str(progress.get("model") or ""), set(progress.get("losses") or {})
+    muted = theme.get("foreground-muted", "dim")
     table = TextTable()
+    if len(models) > 1:
+        table.add_column("model")
     table.add_column("term")
     table.add_column("now", justify="right")
     table.add_column("history")
-    for name, values in history.items():
-        table.add_row(escape(name), number(values[-1]) if values else "–",
-                      Text(sparkline(values, spark_width), style=theme.get("text-primary", "")))
-    if progress.get("lr") is not None:
-        table.add_row("lr", f"{progress['lr']:.2e}", "")
-    if progress.get("samples_per_s"):
-        table.add_row("samples/s", f"{progress['samples_per_s']:.0f}", "")
+    shown_model = None
+    for (model, name), values in rows:
+        current = model == now_model and name in now_terms
+        style = "" if current else muted
+        cells = [Text(escape(name), style=style), Text(number(values[-1]) if values else "–", style=style),
+                 Text(sparkline(values, spark_width), style=theme.get("text-primary", "") if current else muted)]
+        if len(models) > 1:
+            cells.insert(0, Text(model if model != shown_model else "", style="bold" if model == now_model else muted))
+            shown_model = model
+        table.add_row(*cells)
+    extra = [("lr", f"{progress['lr']:.2e}") if progress.get("lr") is not None else None,
+             ("samples/s", f"{progress['samples_per_s']:.0f}") if progress.get("samples_per_s") else None]
+    for label, value in filter(None, extra):
+        table.add_row(*([""] if len(models) > 1 else []), label, value, "")
     return table.render()
+
+
+def declared_params(method: str) -> list[str]:
+    """The parameters a method declares (none when the engine does not know it). What a method
+    declares tells the screen what it does: a `threshold` means pseudo-labels, so pools and
+    agreement; a `threshold_emb` means a second view, f_emb."""
+    from engine.methods import method_params
+
+    try:
+        return list(method_params(method).model_fields)
+    except Exception:  # noqa: BLE001 - an unknown or broken method: assume nothing
+        return []
 
 
 def run_facts(live: LiveRun, config: dict[str, Any], status: dict[str, Any]) -> str:
@@ -276,9 +310,11 @@ def run_facts(live: LiveRun, config: dict[str, Any], status: dict[str, Any]) -> 
     if config:
         lines.append(f"[b]task[/b]  {escape(str(task.get('name', '')))} {escape(str(task.get('source_lang', '')))} → "
                      f"{escape(', '.join(task.get('target_langs') or []) or 'all')}")
-        params = " ".join(f"{k}={v}" for k, v in method.items() if k != "name")
+        # as a person reads them: 1/3 as 0.3333, booleans as TOML writes them
+        params = " ".join(f"{k}={number(v) if isinstance(v, float) else short(v)}" for k, v in method.items()
+                          if k != "name")
         lines.append(f"[b]method[/b]  {escape(str(method.get('name', '')))}  [dim]{escape(params)}[/]")
-        two_views = method.get("name") not in ("finetune", "selftrain")  # the methods that train f_lm alone
+        two_views = "emb" in live.models() or "threshold_emb" in declared_params(str(method.get("name", "")))
         lines.append(f"[b]models[/b]  lm {escape(str(models.get('lm', '')))}"
                      + (f" · emb {escape(str(models.get('emb', '')))}" if two_views else ""))
         lines.append(f"[b]train[/b]  {train.get('epochs')} epochs · batch {train.get('batch_size')} · "

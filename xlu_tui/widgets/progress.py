@@ -52,7 +52,8 @@ class ProgressLine(Widget):
             return out
         total, step = int(p.get("total") or 0), int(p.get("step") or 0)
         frac = step / total if total else 0.0
-        head = f"{p.get('model', '')} "
+        # a method that fine-tunes a model in stages (language adaptation) says which one trains
+        head = f"{p.get('model', '')}" + (f" stage {p['stage']}" if p.get("stage") is not None else "") + " "
         tail = f" {100 * frac:3.0f}%  step {step}/{total}"
         if p.get("epochs"):
             tail += f" · epoch {int(p.get('epoch', 0)) + 1}/{p['epochs']}"
