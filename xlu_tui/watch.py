@@ -88,7 +88,8 @@ def render(live: LiveRun, name: str = "") -> Group:
         total, step = p.get("total") or 1, p.get("step") or 0
         losses = " ".join(f"{k}={v:.4f}" for k, v in (p.get("losses") or {}).items())
         line = Table.grid(padding=(0, 1))
-        line.add_row(Text(f"{p.get('model', '')} train", style="cyan"),
+        stage = f" stage {p['stage']}" if p.get("stage") is not None else ""
+        line.add_row(Text(f"{p.get('model', '')} train{stage}", style="cyan"),
                      ProgressBar(total=total, completed=step, width=40),
                      Text(f"{step}/{total}  ep {p.get('epoch', 0) + 1}/{p.get('epochs', '?')}  "
                           f"{p.get('samples_per_s', 0):.1f} samples/s  ETA {_duration(live.eta_seconds())}  {losses}"))

@@ -31,23 +31,32 @@ class Finetune(Method):
         return {"lm": self.lm.model}
 
     def train(self, r: int) -> None:
-        from engine.methods.pieces import evaluate, fine_tune
+        from engine.methods.pieces import fine_tune
 
         self.new_trainer(self.lm, r, len(self.data.train), self.ctx.config.train.epochs)
         self.ctx.phase("featurize", model="lm", examples=len(self.data.train))
         items = self.lm.features("train", self.data.train)
 
-        def after_epoch(epoch: int) -> None:
-            if self.params.eval_each_epoch and epoch + 1 < self.lm.trainer.epochs:
+        fine_tune(self.ctx, self.lm, r, items, self.data.train.label, self, on_epoch_end=self.after_epoch(r))
+
+    def epochs(self) -> int:
+        """Epochs of training in all; the final evaluation is numbered with it."""
+        return self.ctx.config.train.epochs
+
+    def after_epoch(self, r: int) -> Any:
+        """What runs after each epoch: an evaluation, but not after the last (after_train does it)."""
+        from engine.methods.pieces import evaluate
+
+        def hook(epoch: int) -> None:
+            if self.params.eval_each_epoch and epoch + 1 < self.epochs():
                 evaluate(self.ctx, self.lm, self.data.test, r, self.targets, epoch=epoch + 1)
 
-        fine_tune(self.ctx, self.lm, r, items, self.data.train.label, self, on_epoch_end=after_epoch)
+        return hook
 
     def after_train(self, r: int) -> None:
         from engine.methods.pieces import evaluate
 
-        self.final = evaluate(self.ctx, self.lm, self.data.test, r, self.targets,
-                              epoch=self.ctx.config.train.epochs)
+        self.final = evaluate(self.ctx, self.lm, self.data.test, r, self.targets, epoch=self.epochs())
 
     def results(self) -> dict[str, Any]:
         if not self.final:  # resumed after the last round: evaluate the restored model

@@ -20,11 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.methods import register
 from engine.methods.base import Method
 from engine.methods.cotrain import CotrainParams, CoTraining
-
-
-class TranslateTrainParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    eval_each_epoch: bool = Field(True, description="evaluate on the test sets after every epoch")
+from engine.methods.finetune import Finetune, FinetuneParams
 
 
 class AlignmentParams(BaseModel):
@@ -43,7 +39,7 @@ class AlignmentParams(BaseModel):
                                      description="negatives per anchor (None: as many as it has translations)")
 
 
-class AdaptParams(TranslateTrainParams, AlignmentParams):
+class AdaptParams(FinetuneParams, AlignmentParams):
     pass
 
 
@@ -142,55 +138,29 @@ class Adaptation:
 
 
 @register
-class TranslateTrain(Method):
+class TranslateTrain(Finetune):
     name = "translate-train"
     description = "translate-train: fine-tune f_lm on D and the translation pairs Dbi (cross-entropy)"
-    Params = TranslateTrainParams
+    Params = FinetuneParams
     needs_parallel = True
-    stages = 1
 
     def setup(self) -> None:
-        from engine.methods.pieces import make_model
-
-        self.targets = self.ctx.config.task.resolved_targets()
-        self.lm = make_model(self.ctx, "lm", self.ctx.config.models.lm, self.ctx.n_labels)
+        super().setup()
         self.adapt = Adaptation(self, self.adapt_params())
-        self.final: dict[str, Any] = {}
 
     def adapt_params(self) -> Any:
         # translate-train is stage 1 of language adaptation with no label alignment
         return AdaptParams(lambda_la=0, stage2_epochs=0, eval_each_epoch=self.params.eval_each_epoch)
 
-    def models(self) -> dict[str, Any]:
-        return {"lm": self.lm.model}
-
     def epochs(self) -> int:
         return self.ctx.config.train.epochs + self.adapt.p.stage2_epochs
 
     def train(self, r: int) -> None:
-        from engine.methods.pieces import evaluate
-
         self.ctx.phase("featurize", model="lm", examples=len(self.data.train))
-        p = self.adapt.p
-
-        def after_epoch(epoch: int) -> None:
-            if p.eval_each_epoch and epoch + 1 < self.epochs():
-                evaluate(self.ctx, self.lm, self.data.test, r, self.targets, epoch=epoch + 1)
-
         self.adapt.stage1(self.lm, r, self.lm.features("train", self.data.train), self.data.train.label,
-                          on_epoch_end=after_epoch)
-        if p.stage2_epochs:
+                          on_epoch_end=self.after_epoch(r))
+        if self.adapt.p.stage2_epochs:
             self.adapt.stage2(self.lm, r)
-
-    def after_train(self, r: int) -> None:
-        from engine.methods.pieces import evaluate
-
-        self.final = evaluate(self.ctx, self.lm, self.data.test, r, self.targets, epoch=self.epochs())
-
-    def results(self) -> dict[str, Any]:
-        if not self.final:  # resumed after the last round: evaluate the restored model
-            self.after_train(self.round - 1)
-        return {"lm": self.final}
 
 
 @register
