@@ -88,7 +88,7 @@ class TrainConfig(_Strict):
     max_length: int = Field(128, ge=8, le=4096, description="tokens per text (longer texts are cut)")
     eval_batch_size: int = Field(64, ge=1, le=8192, description="batch size of prediction")
     freeze_embeddings: bool = Field(False, description="keep the word-embedding table fixed (faster on CPU)")
-    head_lr: float | None = Field(None, gt=0, le=1, description="learning rate of the classifier head (None: lr)")
+    head_lr: float | None = Field(None, gt=0, le=1, description="learning rate of the classifier head (None: lr); scaled with a stage's or f_emb's own lr")
     emb_lr: float | None = Field(None, gt=0, le=1,
                                  description="learning rate of f_emb (None: lr); a frozen encoder's head wants ~1e-3")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: the GPU the launcher gave, else CPU")

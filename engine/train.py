@@ -66,7 +66,9 @@ class Trainer:
                 decay.append(p)
         groups = [{"params": decay, "weight_decay": self.cfg.weight_decay, "lr": lr},
                   {"params": no_decay, "weight_decay": 0.0, "lr": lr},
-                  {"params": head, "weight_decay": self.cfg.weight_decay, "lr": self.cfg.head_lr or lr}]
+                  # head_lr is relative to train.lr: a fine-tuning at another lr (stage 2, f_emb) scales it too
+                  {"params": head, "weight_decay": self.cfg.weight_decay,
+                   "lr": lr * self.cfg.head_lr / self.cfg.lr if self.cfg.head_lr else lr}]
         # The fused kernel does the same update about 2x faster on CPU and GPU alike.
         self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]], fused=True)
         self.steps_per_epoch = self.steps or max(1, math.ceil(self.n_examples / self.cfg.batch_size))

@@ -183,6 +183,12 @@ def test_parallel_pairs() -> None:
     assert not set(zip(par.lang, par.text)) & u
 
 
+def test_parallel_translates_only_items_of_d_when_d_is_capped() -> None:
+    data = load(8, target_langs=["it", "ja", "zh"], parallel_size=60, max_source=120)
+    assert len(data.train) == 120 and len(data.parallel) > 0
+    assert set(data.parallel_source.id) <= set(data.train.id)
+
+
 def test_parallel_takes_what_there_is() -> None:
     data = load(8, target_langs=["hi"], parallel_size=10_000)
     assert 0 < len(data.parallel) < 10_000

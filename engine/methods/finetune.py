@@ -43,13 +43,14 @@ class Finetune(Method):
         """Epochs of training in all; the final evaluation is numbered with it."""
         return self.ctx.config.train.epochs
 
-    def after_epoch(self, r: int) -> Any:
-        """What runs after each epoch: an evaluation, but not after the last (after_train does it)."""
+    def after_epoch(self, r: int, first: int = 0) -> Any:
+        """What runs after each epoch of a fine-tuning that starts after `first` epochs: an
+        evaluation, but not after the last epoch of all (after_train does that one)."""
         from engine.methods.pieces import evaluate
 
         def hook(epoch: int) -> None:
-            if self.params.eval_each_epoch and epoch + 1 < self.epochs():
-                evaluate(self.ctx, self.lm, self.data.test, r, self.targets, epoch=epoch + 1)
+            if self.params.eval_each_epoch and first + epoch + 1 < self.epochs():
+                evaluate(self.ctx, self.lm, self.data.test, r, self.targets, epoch=first + epoch + 1)
 
         return hook
 

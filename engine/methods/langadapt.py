@@ -27,12 +27,15 @@ class AlignmentParams(BaseModel):
     """What language adaptation adds to a fine-tuning: the losses, their data, stage 2."""
 
     model_config = ConfigDict(extra="forbid")
-    tau: float = Field(0.3, gt=0, le=10, description="temperature τ of both contrastive losses")
+    # below 0.01, 1/τ overflows half precision
+    tau: float = Field(0.3, ge=0.01, le=10, description="temperature τ of both contrastive losses")
     lambda_la: float = Field(0.5, ge=0, le=100, description="weight λ_LA of label alignment (stage 1)")
     lambda_sa: float = Field(0.5, ge=0, le=100, description="weight λ_SA of semantic alignment (stage 2)")
     la_data: Literal["D+Dbi", "D", "Dbi", "none"] = Field(
-        "D+Dbi", description="items label alignment runs over (ablations: D, Dbi, none)")
-    semantic_alignment: bool = Field(True, description="add L_SA in stage 2 (false: the paper's -SA, CE alone)")
+        "D+Dbi", description="items label alignment runs over; Table 4: D is -LA(Dbi), Dbi is -LA(D), "
+                             "none is -LA(D∪Dbi)")
+    semantic_alignment: bool = Field(True, description="add L_SA in stage 2 (false: Table 4's -SA, "
+                                                       "stage 2 is CE on the translations)")
     stage2_epochs: int = Field(1, ge=0, le=100, description="epochs of stage 2 on Dbi (0: skip it)")
     stage2_lr: float | None = Field(None, gt=0, le=1, description="learning rate of stage 2 (None: train.lr / 10)")
     sa_negatives: int | None = Field(None, ge=1, le=1024,
@@ -119,22 +122,29 @@ class Adaptation:
         fine_tune(ctx, rm, r, items, labels, self.method, on_epoch_end=on_epoch_end,
                   loss_fn=_with_alignment(self.p.tau, la, False), weights={"la": self.p.lambda_la}, stage=1)
 
-    def stage2(self, rm: Any, r: int) -> None:
-        """CE (+ λ_SA·L_SA) on Dbi's sources and translations, at the smaller learning rate."""
+    def stage2(self, rm: Any, r: int, on_epoch_end: Any = None) -> None:
+        """CE + λ_SA·L_SA on Dbi's sources and translations, at the smaller learning rate; without
+        semantic alignment (-SA), CE alone on the translations at that learning rate."""
         from engine.batches import AlignmentBatches
         from engine.methods.pieces import fine_tune
 
         ctx = self.method.ctx
+        lr = self.p.stage2_lr or ctx.config.train.lr / 10
+        epochs = self.p.stage2_epochs
+        if not self.p.semantic_alignment:
+            tr = self.translations
+            self.method.new_trainer(rm, r, len(tr), epochs, lr=lr, stage=2)
+            fine_tune(ctx, rm, r, rm.features("parallel", tr), tr.label, self.method, on_epoch_end=on_epoch_end,
+                      stage=2)
+            return
         ex = self.stage2_examples
         batches = AlignmentBatches(anchors=list(range(len(self.positives))), positives=self.positives,
                                    labels=ex.label, batch_size=ctx.config.train.batch_size,
                                    seed=ctx.config.seed, tag=f"{rm.key}/{r}/align", negatives=self.p.sa_negatives)
-        lr = self.p.stage2_lr or ctx.config.train.lr / 10
-        self.method.new_trainer(rm, r, len(ex), self.p.stage2_epochs, lr=lr, stage=2,
-                                steps=batches.steps_per_epoch)
-        fine_tune(ctx, rm, r, rm.features("stage2", ex), ex.label, self.method,
-                  loss_fn=_with_alignment(self.p.tau, None, self.p.semantic_alignment),
-                  weights={"sa": self.p.lambda_sa}, batches=batches, stage=2)
+        self.method.new_trainer(rm, r, len(ex), epochs, lr=lr, stage=2, steps=batches.steps_per_epoch)
+        fine_tune(ctx, rm, r, rm.features("stage2", ex), ex.label, self.method, on_epoch_end=on_epoch_end,
+                  loss_fn=_with_alignment(self.p.tau, None, True), weights={"sa": self.p.lambda_sa},
+                  batches=batches, stage=2)
 
 
 @register
@@ -160,7 +170,7 @@ class TranslateTrain(Finetune):
         self.adapt.stage1(self.lm, r, self.lm.features("train", self.data.train), self.data.train.label,
                           on_epoch_end=self.after_epoch(r))
         if self.adapt.p.stage2_epochs:
-            self.adapt.stage2(self.lm, r)
+            self.adapt.stage2(self.lm, r, on_epoch_end=self.after_epoch(r, first=self.ctx.config.train.epochs))
 
 
 @register

@@ -563,7 +563,9 @@ def _load(cfg: "TaskConfig", seed: int) -> "TaskData":
                              f"({', '.join(targets) or 'none'}) has translations of the English items; "
                              f"target languages with translations: {', '.join(TRANSLATED)} "
                              "(or set task.parallel_size = 0)")
-        pool = [i for c in translated for i in rest[c] if i in g.partner]
+        # Dbi translates a small part of D (paper 1, §3.2): only lines whose English source is in D.
+        in_d = set(train)
+        pool = [i for c in translated for i in rest[c] if g.partner.get(i) in in_d]
         pick = sorted(_stream(seed, "parallel").permutation(len(pool))[:cfg.parallel_size])
         chosen = [pool[k] for k in pick]
         if len(chosen) < cfg.parallel_size:
