@@ -22,13 +22,20 @@ SMALL, LARGE, MEDIUM = (80, 24), (200, 50), (120, 36)
 
 async def runs_loaded(pilot) -> None:  # noqa: ANN001
     await until(pilot, lambda: isinstance(pilot.app.screen, RunsScreen) and pilot.app.screen.loaded)
+    screen = pilot.app.screen
+    # where the screen previews the highlighted run, the shot waits for it to be read
+    await until(pilot, lambda: not screen.mode or screen.preview_id == screen.current_id())
 
 
 async def select(pilot, name: str) -> None:  # noqa: ANN001
     await runs_loaded(pilot)
-    table = pilot.app.screen.query_one("#runs", DataTable)
+    screen = pilot.app.screen
+    table = screen.query_one("#runs", DataTable)
     ids = [str(k.value) for k in table.rows]
-    table.move_cursor(row=ids.index(run_id(pilot.app.store.root, name)))
+    rid = run_id(pilot.app.store.root, name)
+    table.move_cursor(row=ids.index(rid))
+    # where the screen previews the run, the shot waits for it to be read
+    await until(pilot, lambda: not screen.mode or screen.preview_id == rid)
     await pilot.pause()
 
 
@@ -71,6 +78,14 @@ def form(key: str = "n", name: str | None = None):  # noqa: ANN201
 def test_runs(snap_compare, runs, size):
     async def run_before(pilot) -> None:  # noqa: ANN001
         await select(pilot, "broken-model")
+    assert snap_compare(app_for(runs), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [LARGE, (160, 30)], ids=["200x50", "160x30"])
+def test_runs_preview_of_a_cotraining_run(snap_compare, runs, size):
+    """Below the table on a tall terminal, beside it on a wide short one."""
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await select(pilot, "tiny-cotrain")
     assert snap_compare(app_for(runs), terminal_size=size, run_before=run_before)
 
 
@@ -146,8 +161,22 @@ def test_live_running_light_theme(snap_compare, runs, worker_process):
     assert snap_compare(app_for(runs, theme="textual-light"), terminal_size=MEDIUM, run_before=opened("going"))
 
 
-def test_new_run_from_the_demo(snap_compare, runs):
-    assert snap_compare(app_for(runs), terminal_size=SMALL, run_before=form())
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "200x50"])
+def test_new_run_from_the_demo(snap_compare, runs, size):
+    assert snap_compare(app_for(runs), terminal_size=size, run_before=form())
+
+
+def test_new_run_cotrain_parameters_described(snap_compare, runs):
+    """A tall terminal's side: the preset and method described, each parameter's help."""
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await form()(pilot)
+        screen = pilot.app.screen
+        screen.read_preset("demo")
+        await until(pilot, lambda: screen.preset_shown == "demo" and screen.ready
+                    and screen.estimate is not None and screen.estimate.key == screen.estimate_key, timeout=20)
+        steady_cursor(pilot)
+        await pilot.pause()
+    assert snap_compare(app_for(runs), terminal_size=LARGE, run_before=run_before)
 
 
 def test_new_run_invalid_field(snap_compare, runs):

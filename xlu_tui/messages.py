@@ -75,3 +75,18 @@ class PresetRead(Message):
     data: dict[str, Any]
     error: str | None = None
     descriptions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PreviewRead(Message):
+    """What a run's folder added since byte `start` of its events file (the runs screen's preview).
+
+    `start` lets the handler drop a read that overlaps one already folded (two reads of the same
+    bytes can be in flight when the highlight comes back to a run); `config` is sent once."""
+
+    run_id: str
+    start: int
+    end: int
+    events: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] | None = None
+    error: str | None = None

@@ -35,6 +35,7 @@ from engine.tasks import get_task, task_names
 
 from xlu_tui.messages import EstimateReady, PresetRead, RunDetails
 from xlu_tui.widgets.format import duration, short
+from xlu_tui.widgets.method_help import ParamHelp, about_markup
 
 NO_PRESET = "(defaults)"
 DEFAULT_PRESET = "demo-finetune"  # what a new run starts from
@@ -237,6 +238,7 @@ A clone starts from the run's config; **●** marks what you changed.
         self.estimate: EstimateReady | None = None
         self._estimate_timer: Any = None
         self._shown_text: dict[str, str] = {}
+        self._changes_rows = -1
         self.preset_descriptions: dict[str, str] = {}
         self._rows: dict[str, FieldRow] = {}
 
@@ -248,6 +250,9 @@ A clone starts from the run's config; **●** marks what you changed.
             with Vertical(id="side"):
                 yield Static(id="validity")
                 yield Static(id="estimate")
+                # preset and method described, with each parameter's help (tall terminals)
+                with VerticalScroll(id="about-box"):
+                    yield Static(id="about")
                 yield Static(id="changes")
                 with Horizontal(id="side-buttons"):
                     yield Button("launch ^r", id="launch", variant="success", compact=True)
@@ -338,12 +343,13 @@ A clone starts from the run's config; **●** marks what you changed.
         return [Selection(f"{x}{'' if x in translated else '  (independent)'}", x, x in chosen)
                 for x in t.languages() if x != source]
 
-    def show(self, selector: str, markup: str) -> None:
+    def show(self, selector: str, markup: str, layout: bool = False) -> None:
         """Update a Static only when its text changes. The side's boxes have fixed heights, so an
-        update repaints them without laying out the form's hundred-odd widgets again."""
+        update repaints them without laying out the form's hundred-odd widgets again; `layout`
+        for one whose height follows its text."""
         if self._shown_text.get(selector) != markup:
             self._shown_text[selector] = markup
-            self.query_one(selector, Static).update(markup, layout=False)
+            self.query_one(selector, Static).update(markup, layout=layout)
 
     def all_specs(self) -> list[FieldSpec]:
         return self.specs + self.method_fields
@@ -580,6 +586,7 @@ A clone starts from the run's config; **●** marks what you changed.
                 row.set_error(self.error if spec.path == bad or (bad and spec.path == bad.rsplit(".", 1)[0]) else None)
         self.mark_changes(data)
         self.render_validity()
+        self.render_about(data)
         focused = self.focused
         while focused is not None and not isinstance(focused, FieldRow):
             focused = focused.parent  # type: ignore[assignment]
@@ -617,7 +624,12 @@ A clone starts from the run's config; **●** marks what you changed.
                          f"[dim]{escape(short(was, 14))}[/] → {escape(short(now, 14))}")
         if len(changed) > 8:
             lines.append(f"   … and {len(changed) - 8} more")
-        self.show("#changes", "\n".join(lines) if changed else f"[dim]no change from {escape(self.base_label)}[/]")
+        text = "\n".join(lines) if changed else f"[dim]no change from {escape(self.base_label)}[/]"
+        # On a tall terminal the box is as tall as its lines: lay out again only when their number
+        # changes, not on every key typed into a changed field.
+        rows = text.count("\n")
+        self.show("#changes", text, layout=rows != self._changes_rows)
+        self._changes_rows = rows
 
     def render_validity(self) -> None:
         if self.error:
@@ -627,6 +639,15 @@ A clone starts from the run's config; **●** marks what you changed.
             self.show("#validity", f"[$text-success]✓ ready to launch[/]  [dim]{escape(self.config.display_name())}[/]")
         self.query_one("#launch", Button).disabled = self.error is not None
         self.query_one("#save", Button).disabled = self.error is not None
+
+    def render_about(self, data: dict[str, Any]) -> None:
+        preset = self.value_of_path("preset")
+        preset = "" if preset in (None, NO_PRESET) else str(preset)
+        method = data.get("method") or {}
+        params = [ParamHelp(s.label, s.help, s.default, method.get(s.label, s.default)) for s in self.method_fields]
+        self.show("#about", about_markup(preset, self.preset_descriptions.get(preset, ""),
+                                         str(data.get("description") or ""), str(method.get("name", "")), params),
+                  layout=True)  # its height follows the text: another method, other parameters
 
     # ----- the size of the work -----------------------------------------------------------------
     def request_estimate(self, cfg: RunConfig) -> None:

@@ -1,5 +1,8 @@
 """Runs: every run of the folder in one table. Filter as you type, sort, open, start, resume,
-clone, stop, delete, mark and compare, export. Running runs update while you look."""
+clone, stop, delete, mark and compare, export. Running runs update while you look.
+
+A terminal with room for it previews the highlighted run (widgets/preview.py): below the table
+when it is tall, beside it when it is wide but short; 80x24 keeps the one-line-a-fact detail."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,12 +13,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
 
-from xlu_tui.messages import RunsLoaded
+from xlu_tui.messages import PreviewRead, RunsLoaded
 from xlu_tui.widgets.format import ACTIVE, duration, langs, parse_iso, pct, state_text, theme_colors, when
+from xlu_tui.widgets.preview import PreviewCache, RunPreview, needs_read, read_preview, row_key
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,24 @@ COLUMNS = (
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 SORTABLE = [c.key for c in COLUMNS if c.sort]
+
+# Where the preview goes. From the app's -tall breakpoint on there are rows to spare below a table
+# of a few runs (the table keeps at least half the height when it has many); a wide but short
+# terminal has columns to spare beside it. Below both, the table needs every cell (80x24).
+PREVIEW_TALL = 36
+PREVIEW_WIDE = 140
+
+
+def preview_mode(width: int, height: int) -> str:
+    """"below", "side" or "" (no preview) for a screen of this size."""
+    if height >= PREVIEW_TALL:
+        return "below"
+    return "side" if width >= PREVIEW_WIDE else ""
+
+
+def side_width(width: int) -> int:
+    """Columns the preview takes beside the table: room for the per-language table and a chart."""
+    return max(56, width * 2 // 5)
 
 
 class RunsScreen(Screen):
@@ -91,18 +114,23 @@ Every run in the runs folder, newest first. Running runs update live.
         self.sort_reverse = True
         self.columns: list[Column] = []
         self._shown: list[tuple[Any, ...]] = []
+        self.mode = ""  # where the preview is: "below", "side", or "" (none)
+        self.previews = PreviewCache()
+        self.preview_id: str | None = None  # the run the preview shows, once read (tests wait on it)
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title-bar")
         yield Input(placeholder="/ filter: name, id, method, language, state…", id="filter")
-        with Vertical(id="runs-body"):
+        with Container(id="runs-body"):
             table: DataTable = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
             yield table
+            yield RunPreview(id="run-preview")
             yield Static(id="detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#runs", DataTable).focus()
+        self.place_preview()
         self._update_title()
         self.load()
         self.set_interval(self.app.list_interval, self._tick)
@@ -143,8 +171,25 @@ Every run in the runs folder, newest first. Running runs update live.
 
     # ----- the table ----------------------------------------------------------------------
     def on_resize(self) -> None:
+        self.place_preview()
         if self.loaded:
             self.refresh_table(force=True)
+
+    def place_preview(self) -> None:
+        """Show the preview where the terminal has room for it, or the detail lines where not."""
+        width, height = self.size
+        self.mode = preview_mode(width, height)
+        body = self.query_one("#runs-body")
+        body.set_class(self.mode == "below", "-below")
+        body.set_class(self.mode == "side", "-side")
+        preview = self.query_one(RunPreview)
+        preview.display = bool(self.mode)
+        preview.styles.width = side_width(width) if self.mode == "side" else None
+        self.query_one("#detail").display = not self.mode
+
+    def table_width(self) -> int:
+        width = max(self.size.width, 40)
+        return width - side_width(width) if self.mode == "side" else width
 
     def pick_columns(self, width: int) -> list[Column]:
         cols = list(COLUMNS)
@@ -218,7 +263,7 @@ Every run in the runs folder, newest first. Running runs update live.
     def refresh_table(self, force: bool = False) -> None:
         table = self.query_one("#runs", DataTable)
         rows = self.visible_rows()
-        columns = self.pick_columns(max(self.size.width, 40))
+        columns = self.pick_columns(self.table_width())
         shown = [tuple(self.cell_text(c.key, r) for c in columns) + (r["id"],) for r in rows]
         same_columns = [c.key for c in columns] == [c.key for c in self.columns]
         if not force and same_columns and shown == self._shown:
@@ -273,21 +318,59 @@ Every run in the runs folder, newest first. Running runs update live.
 
     @on(DataTable.RowHighlighted)
     def show_detail(self) -> None:
-        detail = self.query_one("#detail", Static)
+        text = self.detail_text()
+        if not self.mode:
+            self.query_one("#detail", Static).update(text)
+            return
+        preview = self.query_one(RunPreview)
+        preview.show_head(text)
+        r = self.current_row()
+        if r is None:
+            preview.show_run(None, None)
+            return
+        entry = self.previews.get(r["id"])
+        self.draw_preview(r)  # at once from what was read before; the read below brings the rest
+        # (the row's state is recorded when a read is folded, not when asked for: a read cancelled
+        # by a move of the highlight is asked for again when the highlight comes back)
+        if needs_read(entry, r):
+            self.read_preview(r["id"], entry.offset if entry else 0, entry is None or entry.config is None)
+
+    def detail_text(self) -> str:
+        """What is said of the highlighted run (or of the folder, when there is no run to show)."""
         r = self.current_row()
         if self.error:
-            detail.update(f"[$text-error]cannot read the runs folder:[/] {self.error}")
-            return
+            return f"[$text-error]cannot read the runs folder:[/] {self.error}"
         if not self.rows and self.loaded:
-            detail.update(f"No runs in {escape(self.app.runs_label)} yet.\nPress [b]n[/b] to start one: the preset "
-                          "demo-finetune needs no network.")
-            return
+            return (f"No runs in {escape(self.app.runs_label)} yet.\nPress [b]n[/b] to start one: the preset "
+                    "demo-finetune needs no network.")
         if r is None:
-            detail.update("[dim]no run matches the filter (esc clears it)[/]" if self.rows else "")
-            return
-        detail.update(self.detail_markup(r))
+            return "[dim]no run matches the filter (esc clears it)[/]" if self.rows else ""
+        # the preview shows the config and results in full; its head keeps what the table cannot say
+        return self.detail_markup(r, brief=bool(self.mode))
 
-    def detail_markup(self, r: dict[str, Any]) -> str:
+    def draw_preview(self, r: dict[str, Any]) -> None:
+        entry = self.previews.get(r["id"])
+        self.query_one(RunPreview).show_run(r, entry)
+        if entry is not None and entry.read:
+            self.preview_id = r["id"]
+
+    # ----- the preview's reading (thread) ------------------------------------------------------
+    @work(thread=True, exclusive=True, group="preview")
+    def read_preview(self, run_id: str, start: int, need_config: bool) -> None:
+        msg = read_preview(self.app.store, run_id, start, need_config)
+        if not get_current_worker().is_cancelled:  # the highlight moved on: a newer read follows
+            self.post_message(msg)
+
+    def on_preview_read(self, msg: PreviewRead) -> None:
+        entry = self.previews.apply(msg)
+        if entry is None:
+            return
+        r = self.current_row()
+        if r is not None and r["id"] == msg.run_id:
+            entry.row_key = row_key(r)
+            self.draw_preview(r)
+
+    def detail_markup(self, r: dict[str, Any], brief: bool = False) -> str:
         state = r.get("state", "")
         now = self.app.clock()
         started, ended = parse_iso(r.get("started")), parse_iso(r.get("ended"))
@@ -300,9 +383,10 @@ Every run in the runs folder, newest first. Running runs update live.
         lines = [
             f"[b]{escape(r.get('name') or '')}[/b]  [dim]{r['id']}[/]  {self._state_markup(state)}"
             f"  [dim]{escape(r.get('device') or '')}{took}[/]",
-            f"{escape(r.get('task', ''))} {escape(r.get('source', ''))} → {escape(targets)}   "
-            f"method [b]{escape(r.get('method', ''))}[/b]   seed {r.get('seed')}",
         ]
+        if not brief:
+            lines.append(f"{escape(r.get('task', ''))} {escape(r.get('source', ''))} → {escape(targets)}   "
+                         f"method [b]{escape(r.get('method', ''))}[/b]   seed {r.get('seed')}")
         err = r.get("error")
         if state == "failed" and err:
             lines.append(f"[$text-error]✗ {escape(str(err.get('class')))}: {escape(str(err.get('message')))}[/]")
@@ -311,6 +395,8 @@ Every run in the runs folder, newest first. Running runs update live.
         elif state in ("stopped", "interrupted"):
             lines.append(f"[$text-warning]{state}[/]: resumes from its last checkpoint · "
                          "[b]r[/b] resume · [b]c[/b] clone")
+        if brief:
+            return "\n".join(lines)
         results = r.get("results") or {}
         for model, values in list(results.items())[:2]:
             if isinstance(values, dict):
