@@ -64,7 +64,9 @@ class RunContext:
         mean = sum(picked) / len(picked) if picked else float("nan")
         self.events.emit("metrics", round=round, model=model, split=split, metric=self.metric_name,
                          values={k: round_(v) for k, v in values.items()}, mean=round_(mean), **extra)
-        if split == "test":
+        # The run's headline numbers follow f_lm, the model being adapted: mixing in f_emb's would
+        # make "latest" jump between models from one evaluation to the next.
+        if split == "test" and model == "lm":
             self.best_mean = mean if self.best_mean is None else max(self.best_mean, mean)
             self.status(latest_mean=round_(mean), best_mean=round_(self.best_mean))
         return mean

@@ -167,6 +167,10 @@ def test_cotrain_run_streams_the_contract_and_is_deterministic(runs_dir, tiny_mo
     for g in agree:
         assert g["pair"] == ["lm", "emb"] and 0 <= g["rate"] <= 1 and set(g["by_lang"]) <= {"it", "de"}
     assert {(m["round"], m["model"]) for m in metrics} == {(r, v) for r in range(3) for v in ("lm", "emb")}
+    # the run's headline numbers are f_lm's, never f_emb's
+    lm_means = [m["mean"] for m in metrics if m["model"] == "lm"]
+    status = RunStore(runs_dir).status(a)
+    assert status["latest_mean"] == lm_means[-1] and status["best_mean"] == max(lm_means)
     shown = json.loads(cli("runs", "show", a, "--json", runs_dir=runs_dir, check=True).stdout)
     assert set(shown["results"]) == {"lm", "emb"}
     history = shown["rounds"]  # what `runs show` prints per round
