@@ -73,6 +73,9 @@ def run(run_dir: Path) -> int:
         ctx.phase("load-data", task=task.name)
         data = task.load(cfg.task, cfg.seed)
         ctx.n_labels = len(task.labels())
+        if cfg.task.parallel_size and not get_method(cfg.method.name).needs_parallel:
+            data.notes.append(f"task.parallel_size is {cfg.task.parallel_size} but method {cfg.method.name} does not "
+                              "train on translation pairs: Dbi is drawn (and kept out of U) but not used")
         ctx.emit("data", sizes=data.sizes(), labels=task.labels(), notes=data.notes,
                  source=cfg.task.source_lang, targets=cfg.task.resolved_targets())
         method = get_method(cfg.method.name)(ctx, data)
@@ -88,7 +91,8 @@ def run(run_dir: Path) -> int:
         return 0
     except BaseException as err:  # noqa: BLE001 - every failure must leave a readable, resumable run
         traceback.print_exc()
-        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        # All of a multi-line message (libraries list the alternatives on later lines), on one line.
+        message = " ".join(x.strip() for x in str(err).splitlines() if x.strip())[:800] or type(err).__name__
         hint = error_hint(err)
         store.write_status(run_id, {"state": "failed", "ended": now_iso(),
                                     "error": {"class": type(err).__name__, "message": message, "hint": hint}})
