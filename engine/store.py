@@ -171,12 +171,24 @@ class RunStore:
             if len(hits) == 1:
                 return hits[0]
             if len(hits) > 1:
-                raise RunNotFound(f"run {text!r} matches {len(hits)} runs; type more of the id")
-        named = [i for i in ids if (self.index_entry(i) or {}).get("name") == text]
+                raise RunNotFound(f"run {text!r} is ambiguous: it matches {len(hits)} runs "
+                                  f"({', '.join(hits)}); type more of the id")
+        # names from the index, and from the folder of a run the index does not know yet (copied in)
+        names = {r.get("id"): r.get("name") for r in self.index_rows()}
+        named = []
+        for i in ids:
+            if i not in names:
+                try:
+                    names[i] = self._summary(i)["name"]
+                except Exception:  # a folder too broken to summarise has no name
+                    names[i] = None
+            if names[i] == text:
+                named.append(i)
         if len(named) == 1:
             return named[0]
         if len(named) > 1:
-            raise RunNotFound(f"run name {text!r} is used by {len(named)} runs; give the id")
+            raise RunNotFound(f"run name {text!r} is ambiguous: {len(named)} runs have it "
+                              f"({', '.join(sorted(named, reverse=True))}); give one of these ids")
         raise RunNotFound(f"run {text!r} does not exist in {self.root} (give an id, its last 4 characters, or a name)")
 
     # ----- locks

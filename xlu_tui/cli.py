@@ -29,23 +29,46 @@ DetachOpt = Annotated[bool, typer.Option("--detach", "-d", help="return at once;
 GpusOpt = Annotated[Optional[str], typer.Option("--gpus", help="GPU indices (0,1) or cpu; default: a free GPU, else the CPU")]
 NameOpt = Annotated[Optional[str], typer.Option("--name", "-n", help="a name for the run")]
 RunArg = Annotated[str, typer.Argument(help="run id, its last 4 characters, or its name")]
+# Accepted before the subcommand (`xlu-tui --runs-dir X runs list`) and on every command that
+# touches runs (`xlu-tui runs list --runs-dir X`); the one closest to the command wins, then
+# XLU_RUNS_DIR, then ./runs.
+RunsDirOpt = Annotated[Optional[Path], typer.Option("--runs-dir", metavar="DIR",
+                                                    help="folder of runs and their history "
+                                                         "[default: $XLU_RUNS_DIR, else ./runs]")]
+DEFAULT_RUNS_DIR = Path("runs")
 
 
 class State:
-    runs_dir: Path = Path("runs")
+    runs_dir: Path = DEFAULT_RUNS_DIR
 
 
-def _store():  # noqa: ANN202
+def _store(runs_dir: Optional[Path] = None):  # noqa: ANN202
     from engine.store import RunStore
 
+    if runs_dir is not None:
+        State.runs_dir = runs_dir
     return RunStore(State.runs_dir)
 
 
+def command_hint(runs_dir: Path | str, *words: str) -> str:
+    """`xlu-tui WORDS`, with `--runs-dir DIR` when the runs live elsewhere than ./runs, so the
+    command works when pasted as it is."""
+    import shlex
+
+    cmd = ["xlu-tui", *words]
+    if Path(runs_dir).expanduser().absolute() != DEFAULT_RUNS_DIR.absolute():
+        cmd += ["--runs-dir", str(runs_dir)]
+    return " ".join(shlex.quote(w) for w in cmd)
+
+
+def say(text: str, err: bool = False) -> None:
+    """A plain line: no markup, no wrapping inside a command the user may copy."""
+    typer.echo(text, err=err)
+
+
 @app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context,
-          runs_dir: Annotated[Optional[Path], typer.Option("--runs-dir", envvar="XLU_RUNS_DIR",
-                                                           help="folder of runs and their history [default: ./runs]")] = None) -> None:
-    State.runs_dir = runs_dir or Path("runs")
+def _root(ctx: typer.Context, runs_dir: RunsDirOpt = None) -> None:
+    State.runs_dir = runs_dir or Path(os.environ.get("XLU_RUNS_DIR") or DEFAULT_RUNS_DIR)
     if ctx.invoked_subcommand is None:
         try:
             from xlu_tui.app import make_app
@@ -69,7 +92,7 @@ def _launch(run_id: str, detach: bool, gpus: Optional[list[int]], as_json: bool)
         _print_json({"id": run_id, "state": state, "dir": str(store.run_dir(run_id))})
         return EXIT_OK
     if detach:
-        typer.echo(f"run {run_id} {state}; follow it with: xlu-tui runs watch {run_id}")
+        say(f"run {run_id} {state}; follow it with: {command_hint(store.root, 'runs', 'watch', run_id)}")
         return EXIT_OK
     from xlu_tui.watch import watch
 
@@ -80,13 +103,13 @@ def _launch(run_id: str, detach: bool, gpus: Optional[list[int]], as_json: bool)
 def run(config: Annotated[Optional[Path], typer.Argument(help="a TOML config file")] = None,
         preset: Annotated[Optional[str], typer.Option("--preset", "-p", help="start from a preset (xlu-tui presets list)")] = None,
         set_: SetOpt = None, name: NameOpt = None, detach: DetachOpt = False, gpus: GpusOpt = None,
-        as_json: JsonOpt = False) -> None:
+        as_json: JsonOpt = False, runs_dir: RunsDirOpt = None) -> None:
     """Start a run: a preset and/or a config file, with --set overrides."""
     from engine.config import build
     from engine.launcher import parse_gpus
 
     cfg, devices = build(config, preset, set_ or [], name), parse_gpus(gpus)  # all checks before a run exists
-    run_id = _store().create(cfg)
+    run_id = _store(runs_dir).create(cfg)
     raise typer.Exit(_launch(run_id, detach, devices, as_json))
 
 
@@ -101,50 +124,96 @@ def _pct(v: Any) -> str:
     return "" if v is None else f"{100 * float(v):.1f}"
 
 
+# Columns of `runs list`, and the order in which a narrow terminal drops them: the id and the
+# name are never cut (users type and scan them), nor are the state and the numbers.
+LIST_COLUMNS = ("id", "name", "task", "method", "langs", "state", "round", "mean", "best", "device")
+LIST_DROP_ORDER = ("device", "task", "langs")
+LIST_SHRINKABLE = {"method": 8}  # may be cut (…) down to this width before it is dropped
+
+
+def list_layout(rows: list[dict[str, str]], width: int) -> tuple[list[str], dict[str, int]]:
+    """The columns of `runs list` that fit in `width`, and their widths."""
+    from rich.cells import cell_len
+
+    natural = {c: max([len(c)] + [cell_len(r[c]) for r in rows]) for c in LIST_COLUMNS}
+    cols = list(LIST_COLUMNS)
+
+    def total(cs: list[str], widths: dict[str, int]) -> int:
+        return sum(widths[c] for c in cs) + 2 * (len(cs) - 1)
+
+    widths = dict(natural)
+    for col in LIST_DROP_ORDER:
+        if total(cols, widths) <= width:
+            break
+        cols.remove(col)
+    for col, least in LIST_SHRINKABLE.items():
+        excess = total(cols, widths) - width
+        if excess > 0 and col in cols:
+            if widths[col] - excess >= least:
+                widths[col] -= excess
+            else:
+                cols.remove(col)
+    return cols, widths  # may still be wider than `width`: then lines run on, names stay whole
+
+
 @runs_app.command("list")
 def runs_list(as_json: JsonOpt = False,
-              state: Annotated[Optional[str], typer.Option("--state", help="only runs in this state")] = None) -> None:
+              state: Annotated[Optional[str], typer.Option("--state", help="only runs in this state "
+                                                           "(queued, running, finished, failed, stopped, interrupted)")] = None,
+              runs_dir: RunsDirOpt = None) -> None:
     """Every run, newest first."""
-    rows = _store().list_runs()
+    from engine.config import ConfigError
+    from engine.store import STATES
+
+    if state is not None and state not in STATES:
+        raise ConfigError(f"--state is {state!r}; allowed: {', '.join(STATES)}")
+    store = _store(runs_dir)
+    rows = store.list_runs()
     if state:
         rows = [r for r in rows if r.get("state") == state]
     if as_json:
         _print_json(rows)
         return
+    if not rows:
+        where = f" {state}" if state else ""
+        say(f"no{where} runs in {store.root} yet; start one with: "
+            f"{command_hint(store.root, 'run', '--preset', 'demo-finetune')}")
+        return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console()
-    cols = ["id", "name", "task", "method", "langs", "state", "round", "mean", "best", "device"]
-    if console.width < 120:  # an 80-column terminal keeps what tells runs apart
-        cols = [c for c in cols if c not in ("task", "device")]
-    table = Table(box=None, header_style="bold")
-    for col in cols:
-        # ids and states must stay whole: users type and scan them
-        table.add_column(col, justify="right" if col in ("mean", "best", "round") else "left",
-                         no_wrap=col in ("id", "state", "langs"), min_width=len(col))
+    cells = []
     for r in rows:
         targets = r.get("targets") or []
-        cells = {
-            "id": r["id"], "name": r.get("name", ""), "task": r.get("task", ""), "method": r.get("method", ""),
+        cells.append({
+            "id": r["id"], "name": r.get("name") or "", "task": r.get("task") or "", "method": r.get("method") or "",
             "langs": f"{r.get('source', '')}→{','.join(targets) if len(targets) <= 3 else f'{len(targets)} langs'}",
-            "state": f"[{_state_style(r['state'])}]{r['state']}[/]",
+            "state": r.get("state") or "",
             "round": f"{r['round']}/{r['rounds']}" if r.get("rounds") else "",
             "mean": _pct(r.get("latest_mean")), "best": _pct(r.get("best_mean")), "device": r.get("device") or "",
-        }
-        table.add_row(*[cells[c] for c in cols])
-    if not rows:
-        console.print(f"no runs in {State.runs_dir} yet; start one with: xlu-tui run --preset demo-finetune")
-    else:
-        console.print(table)
+        })
+    console = Console()
+    cols, widths = list_layout(cells, console.width)
+    needed = sum(widths[c] for c in cols) + 2 * (len(cols) - 1)
+    if needed > console.width:  # names too long for the terminal: let the lines run on, never cut a name
+        console = Console(width=needed)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in cols:
+        table.add_column(col, justify="right" if col in ("mean", "best", "round") else "left",
+                         width=widths[col], min_width=widths[col],
+                         no_wrap=True, overflow="ellipsis" if col in LIST_SHRINKABLE else "fold")
+    for c in cells:
+        table.add_row(*[Text(c[col], style=_state_style(c[col])) if col == "state" else c[col] for col in cols])
+    console.print(table)
 
 
 @runs_app.command("show")
-def runs_show(run_id: RunArg, as_json: JsonOpt = False) -> None:
+def runs_show(run_id: RunArg, as_json: JsonOpt = False, runs_dir: RunsDirOpt = None) -> None:
     """A run's config, state and results."""
     from engine.export import round_history
 
-    store = _store()
+    store = _store(runs_dir)
     info = store.show(store.resolve(run_id))
     info["rounds"] = round_history(Path(info["dir"]) / "events.jsonl")
     if as_json:
@@ -156,34 +225,36 @@ def runs_show(run_id: RunArg, as_json: JsonOpt = False) -> None:
 
 
 @runs_app.command("watch")
-def runs_watch(run_id: RunArg, as_json: JsonOpt = False) -> None:
+def runs_watch(run_id: RunArg, as_json: JsonOpt = False, runs_dir: RunsDirOpt = None) -> None:
     """Follow a run live until it ends (Ctrl-C stops watching, not the run)."""
     from xlu_tui.watch import watch
 
-    store = _store()
+    store = _store(runs_dir)
     raise typer.Exit(watch(store, store.resolve(run_id), stop_on_interrupt=False, as_json=as_json))
 
 
 @runs_app.command("stop")
 def runs_stop(run_id: RunArg,
-              kill: Annotated[bool, typer.Option("--kill", help="kill at once (resumes from the last checkpoint)")] = False) -> None:
+              kill: Annotated[bool, typer.Option("--kill", help="kill at once (resumes from the last checkpoint)")] = False,
+              runs_dir: RunsDirOpt = None) -> None:
     """Stop a run after its current step (it checkpoints and can be resumed)."""
     from engine.launcher import LocalLauncher
 
-    store = _store()
+    store = _store(runs_dir)
     rid = store.resolve(run_id)
     state = LocalLauncher(store).stop(rid, kill=kill)
     typer.echo(f"run {rid}: {state}" + ("" if state == "stopped" else " (it checkpoints, then ends stopped)"))
 
 
 @runs_app.command("resume")
-def runs_resume(run_id: RunArg, detach: DetachOpt = False, gpus: GpusOpt = None, as_json: JsonOpt = False) -> None:
+def runs_resume(run_id: RunArg, detach: DetachOpt = False, gpus: GpusOpt = None, as_json: JsonOpt = False,
+                runs_dir: RunsDirOpt = None) -> None:
     """Continue a stopped, failed or interrupted run from its last checkpoint."""
     from engine.config import ConfigError
     from engine.launcher import parse_gpus
     from engine.store import RESUMABLE
 
-    store = _store()
+    store = _store(runs_dir)
     rid, devices = store.resolve(run_id), parse_gpus(gpus)
     state = store.status(rid).get("state")
     if state not in RESUMABLE:
@@ -193,12 +264,12 @@ def runs_resume(run_id: RunArg, detach: DetachOpt = False, gpus: GpusOpt = None,
 
 @runs_app.command("clone")
 def runs_clone(run_id: RunArg, set_: SetOpt = None, name: NameOpt = None, detach: DetachOpt = False,
-               gpus: GpusOpt = None, as_json: JsonOpt = False) -> None:
+               gpus: GpusOpt = None, as_json: JsonOpt = False, runs_dir: RunsDirOpt = None) -> None:
     """Start a new run with a run's config and --set changes."""
     from engine.config import apply_set, validate
     from engine.launcher import parse_gpus
 
-    store = _store()
+    store = _store(runs_dir)
     devices = parse_gpus(gpus)
     data = store.config_dict(store.resolve(run_id))
     data["name"] = ""
@@ -212,9 +283,10 @@ def runs_clone(run_id: RunArg, set_: SetOpt = None, name: NameOpt = None, detach
 
 @runs_app.command("rm")
 def runs_rm(run_ids: Annotated[list[str], typer.Argument(help="runs to delete")],
-            yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False) -> None:
+            yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+            runs_dir: RunsDirOpt = None) -> None:
     """Delete runs (folder and history entry)."""
-    store = _store()
+    store = _store(runs_dir)
     ids = [store.resolve(r) for r in run_ids]
     if not yes and sys.stdin.isatty():
         typer.confirm(f"delete {len(ids)} run(s): {', '.join(ids)}?", abort=True)
@@ -227,17 +299,30 @@ def runs_rm(run_ids: Annotated[list[str], typer.Argument(help="runs to delete")]
 def runs_export(run_ids: Annotated[Optional[list[str]], typer.Argument(help="runs (default: every finished run)")] = None,
                 fmt: Annotated[str, typer.Option("--format", "-f", help="md, csv, latex or json")] = "md",
                 output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write to a file")] = None,
-                summary: Annotated[bool, typer.Option("--summary", help="one row per run name and model: mean ± sd over "
-                                                      "seeds, over all, translated and independent target languages")] = False) -> None:
+                summary: Annotated[bool, typer.Option("--summary", help="one row per run name (the preset's name unless "
+                                                      "--name gave another) and model: mean ± sd over seeds, over all, "
+                                                      "translated and independent target languages")] = False,
+                runs_dir: RunsDirOpt = None) -> None:
     """Per-language results of runs as a table."""
     from engine.config import ConfigError
     from engine.export import FORMATS, render, render_summary
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format is {fmt!r}; allowed: {', '.join(FORMATS)}")
-    store = _store()
+    store = _store(runs_dir)
     ids = [store.resolve(r) for r in run_ids] if run_ids else [r["id"] for r in store.list_runs() if r["state"] == "finished"]
-    text = (render_summary if summary else render)([store.show(i) for i in sorted(ids)], fmt)
+    runs = [store.show(i) for i in sorted(ids)]
+    empty = [r for r in runs if not any(isinstance(v, dict) for v in (r.get("results") or {}).values())]
+    if not run_ids and not runs:
+        say(f"nothing to export: no finished runs in {store.root} yet", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    for r in empty:
+        say(f"run {r['id']} ({r['name']}) is {r['state']} and has no results yet"
+            + ("; nothing to export" if len(empty) == len(runs) else "; left out"), err=True)
+    if len(empty) == len(runs):
+        raise typer.Exit(EXIT_FAILED)
+    runs = [r for r in runs if r not in empty]
+    text = (render_summary if summary else render)(runs, fmt)
     if output:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}")
@@ -246,9 +331,9 @@ def runs_export(run_ids: Annotated[Optional[list[str]], typer.Argument(help="run
 
 
 @runs_app.command("reindex")
-def runs_reindex() -> None:
+def runs_reindex(runs_dir: RunsDirOpt = None) -> None:
     """Rebuild the history index from the run folders."""
-    n = _store().reindex()
+    n = _store(runs_dir).reindex()
     typer.echo(f"indexed {n} run(s) in {State.runs_dir}")
 
 
@@ -268,9 +353,30 @@ def presets_list(as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json(rows)
         return
-    width = max(len(r["name"]) for r in rows)
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    # name, task and method as wide as their widest cell, so columns line up; the description
+    # wraps in its own column, or under its preset when the terminal leaves it too little room
+    console = Console(highlight=False)
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in ("name", "task", "method")}
+    beside = console.width - sum(widths.values()) - 6 >= 40
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("name", "task", "method"):
+        table.add_column(col, no_wrap=True, width=widths[col])
+    if beside:
+        table.add_column("description", ratio=1)
+        for r in rows:
+            table.add_row(r["name"], r["task"], r["method"], r["description"])
+        console.print(table)
+        return
+    line = "{name:<%d}  {task:<%d}  {method}" % (widths["name"], widths["task"])
+    console.print(line.format(name="name", task="task", method="method"), style="bold", markup=False, soft_wrap=True)
     for r in rows:
-        typer.echo(f"{r['name']:<{width}}  {r['task']:<8} {r['method']:<10} {r['description']}")
+        console.print(line.format(**r), markup=False, soft_wrap=True)
+        console.print(Padding(Text(r["description"], style="dim"), (0, 0, 0, 2)))
 
 
 @presets_app.command("show")

@@ -5,6 +5,7 @@ import json
 import time
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
@@ -18,6 +19,62 @@ STATE_STYLE = {"running": "bold green", "queued": "yellow", "finished": "bold bl
                "stopped": "magenta", "interrupted": "bold magenta"}
 
 
+# --------------------------------------------------------------------------- tables that fit
+
+Column = tuple[str, str]  # (header, justify)
+
+
+def fit_tables(key: list[Column], groups: list[list[Column]], rows: list[list[str]], width: int,
+               title: str = "", key_style: str = "", bold: tuple[str, ...] = ()) -> list[Table]:
+    """Tables that show every cell whole within `width` columns.
+
+    `rows` hold the cells of `key` then of each group, in order. Each column is as wide as its
+    widest cell and never shrinks; when the columns do not fit in one table, the groups are
+    spread over several tables (a group only split when it alone is too wide), each repeating
+    the key columns, so a number is never cut to `11…`.
+    """
+    cols = key + [c for g in groups for c in g]
+    widths = [max([cell_len(h)] + [cell_len(r[i]) for r in rows if i < len(r)]) for i, (h, _) in enumerate(cols)]
+    gap = 2  # padding (0, 1) between columns; no padding at the edges
+    nkey = len(key)
+    key_w = sum(widths[:nkey]) + gap * max(nkey - 1, 0)
+
+    def cost(idx: list[int]) -> int:
+        return sum(widths[i] + gap for i in idx)
+
+    chunks: list[list[int]] = []
+    start = nkey
+    units: list[list[int]] = []
+    for g in groups:
+        idx = list(range(start, start + len(g)))
+        start += len(g)
+        if key_w + cost(idx) <= width or len(idx) == 1:
+            units.append(idx)
+        else:  # a group too wide alone: its columns go one by one
+            units += [[i] for i in idx]
+    current: list[int] = []
+    for unit in units:
+        if current and key_w + cost(current + unit) > width:
+            chunks.append(current)
+            current = []
+        current = current + unit
+    if current or not chunks:
+        chunks.append(current)
+    tables = []
+    for n, chunk in enumerate(chunks):
+        table = Table(box=None, header_style="bold", pad_edge=False, title=title if n == 0 else None,
+                      title_justify="left", title_style="bold")
+        for i in list(range(nkey)) + chunk:
+            header, justify = cols[i]
+            style = key_style if i < nkey else ("bold" if header in bold else "")
+            table.add_column(header, justify=justify, no_wrap=True, min_width=widths[i], width=widths[i],
+                             style=style or None)
+        for r in rows:
+            table.add_row(*[r[i] if i < len(r) else "" for i in list(range(nkey)) + chunk])
+        tables.append(table)
+    return tables
+
+
 def _pct(v: Any) -> str:
     return "–" if v is None else f"{100 * float(v):.1f}"
 
@@ -29,41 +86,33 @@ def _duration(s: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-def metrics_table(live: LiveRun) -> Table:
+def metrics_table(live: LiveRun, width: int = 120) -> list[Table]:
     langs: list[str] = []
     for rows in live.metrics.values():
         for r in rows:
             langs += [x for x in r.get("values", {}) if x not in langs]
     source = live.data.get("source")
     langs.sort(key=lambda x: (x != source, x))
-    table = Table(box=None, header_style="bold", title_justify="left")
-    table.add_column("model")
-    table.add_column("round")
-    for x in langs:
-        table.add_column(x + (" (src)" if x == source else ""), justify="right")
-    table.add_column("mean", justify="right", style="bold")
-    table.add_column("best", justify="right")
+    rows = []
     for model in sorted(live.metrics):
         last = live.latest(model)
         if not last:
             continue
         where = f"{last.get('round', 0) + 1}" + (f" ep {last['epoch']}" if last.get("epoch") else "")
-        table.add_row(model, where, *[_pct(last["values"].get(x)) for x in langs], _pct(last.get("mean")),
-                      _pct(live.best_mean(model)))
-    return table
+        rows.append([model, where, *[_pct(last["values"].get(x)) for x in langs], _pct(last.get("mean")),
+                     _pct(live.best_mean(model))])
+    groups = [[(x + (" (src)" if x == source else ""), "right")] for x in langs] + [[("mean", "right"), ("best", "right")]]
+    return fit_tables([("model", "left"), ("round", "left")], groups, rows, width, bold=("mean",))
 
 
-def pools_table(live: LiveRun) -> Table:
+def pools_table(live: LiveRun, width: int = 120) -> list[Table]:
     """Per round: pool sizes, candidates, selections, training-set sizes, precision, agreement."""
     views = [v for v in ("lm", "emb") if any(f"U_{v}" in p for p in live.pools)]
     agree = {a["round"]: a for a in live.agreement}
-    table = Table(box=None, header_style="bold")
-    table.add_column("round")
-    for v in views:
-        for col in ("U", "C", "S", "D", "prec S"):
-            table.add_column(f"{col}_{v}" if col != "prec S" else f"prec S_{v}", justify="right")
+    groups = [[(f"{col}_{v}", "right") for col in ("U", "C", "S", "D", "prec S")] for v in views]
     if agree:
-        table.add_column("agree", justify="right")
+        groups.append([("agree", "right")])
+    rows = []
     for p in live.pools:
         cells = [str(p["round"] + 1)]
         for v in views:
@@ -71,11 +120,11 @@ def pools_table(live: LiveRun) -> Table:
             cells.append(_pct((p.get("precision") or {}).get(f"S_{v}")))
         if agree:
             cells.append(_pct(agree.get(p["round"], {}).get("rate")))
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    return fit_tables([("round", "left")], groups, rows, width)
 
 
-def render(live: LiveRun, name: str = "") -> Group:
+def render(live: LiveRun, name: str = "", width: int = 120) -> Group:
     state = live.state
     head = Text.assemble((f"{name or live.run_id}  ", "bold"), (state, STATE_STYLE.get(state, "")),
                          f"  phase: {live.phase or '–'}")
@@ -95,9 +144,9 @@ def render(live: LiveRun, name: str = "") -> Group:
                           f"{p.get('samples_per_s', 0):.1f} samples/s  ETA {_duration(live.eta_seconds())}  {losses}"))
         parts.append(line)
     if live.metrics:
-        parts.append(metrics_table(live))
+        parts += metrics_table(live, width)
     if live.pools:
-        parts.append(pools_table(live))
+        parts += pools_table(live, width)
     if live.error:
         parts.append(Panel(f"{live.error['class']}: {live.error['message']}\n[dim]hint:[/] {live.error['hint']}",
                            title="failed", border_style="red"))
@@ -117,15 +166,30 @@ def watch(store: Any, run_id: str, stop_on_interrupt: bool, as_json: bool = Fals
 
     from engine.launcher import LocalLauncher
 
+    from xlu_tui.cli import command_hint
+
     name = store.show(run_id).get("name", "")
     live = LiveRun(run_id=run_id)
     console = Console()
+
+    def hint(*words: str) -> str:
+        return command_hint(store.root, *words)
+
+    def say(text: str | Text) -> None:  # never wrapped inside a command the user may copy
+        console.print(text if isinstance(text, Text) else Text(text), soft_wrap=True)
 
     def is_over() -> bool:
         return store.status(run_id).get("state") not in ("running", "queued")
 
     tail = Tail(store.run_dir(run_id) / "events.jsonl")
-    view = None if as_json else Live(render(live, name), console=console, refresh_per_second=4)
+
+    def end_view() -> None:
+        if view and view.is_started:
+            view.stop()
+            if not console.is_terminal:  # Rich leaves a file's last line open
+                console.line()
+
+    view = None if as_json else Live(render(live, name, console.width), console=console, refresh_per_second=4)
     try:
         if view:
             view.start()
@@ -137,78 +201,82 @@ def watch(store: Any, run_id: str, stop_on_interrupt: bool, as_json: bool = Fals
                 if as_json:
                     print(json.dumps(ev, ensure_ascii=False), flush=True)
             if view:
-                view.update(render(live, name))  # one redraw per poll, however many events came
+                view.update(render(live, name, console.width))  # one redraw per poll, however many events came
             if not events:
                 if over:
                     break
                 time.sleep(0.25)
     except KeyboardInterrupt:
-        if view:
-            view.stop()
+        end_view()
         if stop_on_interrupt and store.status(run_id).get("state") == "running":
             LocalLauncher(store).stop(run_id)
-            console.print(f"stopping run {run_id} after its current step; resume with: xlu-tui runs resume {run_id}")
+            say(f"stopping run {run_id} after its current step; resume with: {hint('runs', 'resume', run_id)}")
             return 1
-        console.print(f"stopped watching; run {run_id} goes on (xlu-tui runs watch {run_id})")
+        say(f"stopped watching; run {run_id} goes on ({hint('runs', 'watch', run_id)})")
         return 0
     finally:
-        if view and view.is_started:
-            view.stop()
+        end_view()
     state = store.status(run_id).get("state")
     if not as_json:
         if state == "finished":
-            console.print(f"[bold blue]finished[/]: xlu-tui runs show {run_id}")
+            say(Text.assemble(("finished", "bold blue"), f": {hint('runs', 'show', run_id)}"))
         elif state in ("failed", "stopped", "interrupted"):
-            console.print(f"[{STATE_STYLE[state]}]{state}[/]: resume with xlu-tui runs resume {run_id}")
+            say(Text.assemble((state, STATE_STYLE[state]), f": resume with {hint('runs', 'resume', run_id)}"))
     return 0 if state == "finished" else 1
 
 
-def render_show(info: dict[str, Any]) -> None:
-    console = Console()
+def _when(stamp: str | None, day: str) -> str:
+    """A timestamp; only its time of day when it falls on `day`."""
+    if not stamp:
+        return "–"
+    return stamp[11:19] if day and stamp[:10] == day and len(stamp) >= 19 else stamp
+
+
+def render_show(info: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    width = console.width
     st = info.get("status", {})
     console.print(Text.assemble((f"{info['name']}  ", "bold"), (info["id"], "dim"), "  ",
                                 (info["state"], STATE_STYLE.get(info["state"], ""))))
     cfg = info["config"]
     task = cfg.get("task", {})
     console.print(f"task {task.get('name')}  {task.get('source_lang')} → {', '.join(task.get('target_langs') or []) or 'all'}"
-                  f"   method {cfg.get('method', {}).get('name')}   lm {cfg.get('models', {}).get('lm')}"
-                  f"   seed {cfg.get('seed')}   device {st.get('device', '–')}")
-    console.print(f"created {st.get('created', '–')}  started {st.get('started', '–')}  ended {st.get('ended') or '–'}")
+                  f"   method {cfg.get('method', {}).get('name')}", markup=False, highlight=False)
+    console.print(f"lm {cfg.get('models', {}).get('lm')}   seed {cfg.get('seed')}   device {st.get('device') or '–'}",
+                  markup=False, highlight=False)
+    created = st.get("created") or ""
+    day = created[:10]
+    console.print(f"created {created or '–'}  started {_when(st.get('started'), day)}  ended {_when(st.get('ended'), day)}",
+                  markup=False, highlight=False)
     if st.get("error"):
         e = st["error"]
         console.print(Panel(f"{e.get('class')}: {e.get('message')}\n[dim]hint:[/] {e.get('hint')}",
                             title="failed", border_style="red"))
     history = info.get("rounds") or []
     if any("pools" in r for r in history):
-        table = Table(header_style="bold", box=None, title="rounds", title_justify="left")
+        # the metrics of each round, then each view's pools: split over tables, never cut
         views = [v for v in ("lm", "emb") if any(f"U_{v}" in (r.get("pools") or {}) for r in history)]
-        table.add_column("round")
-        for v in views:
-            table.add_column(f"{v} mean", justify="right")
-            for k in ("U", "C", "S", "D"):
-                table.add_column(f"{k}_{v}", justify="right")
-            table.add_column(f"prec S_{v}", justify="right")
-        table.add_column("agree", justify="right")
+        rows = []
         for r in history:
             p = r.get("pools") or {}
             cells = [str(r["round"] + 1)]
+            cells += [_pct((r["metrics"].get(v) or {}).get("mean")) for v in views]
+            cells.append(_pct((r.get("agreement") or {}).get("rate")))
             for v in views:
-                cells.append(_pct((r["metrics"].get(v) or {}).get("mean")))
                 cells += [str(p.get(f"{k}_{v}", "")) for k in ("U", "C", "S", "D")]
                 cells.append(_pct((p.get("precision") or {}).get(f"S_{v}")))
-            cells.append(_pct((r.get("agreement") or {}).get("rate")))
-            table.add_row(*cells)
-        console.print(table)
+            rows.append(cells)
+        groups = [[(f"{v} mean", "right") for v in views] + [("agree", "right")]]
+        groups += [[(f"{k}_{v}", "right") for k in ("U", "C", "S", "D", "prec S")] for v in views]
+        for table in fit_tables([("round", "left")], groups, rows, width, title="rounds"):
+            console.print(table)
     results = info.get("results") or {}
     if results:
         langs = sorted({x for v in results.values() for x in v if x != "mean"},
                        key=lambda x: (x != task.get("source_lang"), x))
-        table = Table(header_style="bold", box=None)
-        table.add_column("model")
-        for x in langs:
-            table.add_column(x, justify="right")
-        table.add_column("mean", justify="right", style="bold")
-        for model, values in results.items():
-            table.add_row(model, *[_pct(values.get(x)) for x in langs], _pct(values.get("mean")))
-        console.print(table)
-    console.print(f"[dim]{info['dir']}[/]")
+        rows = [[model, *[_pct(values.get(x)) for x in langs], _pct(values.get("mean"))]
+                for model, values in results.items()]
+        groups = [[(x, "right")] for x in langs] + [[("mean", "right")]]
+        for table in fit_tables([("model", "left")], groups, rows, width, title="results", bold=("mean",)):
+            console.print(table)
+    console.print(Text(info["dir"], style="dim"), soft_wrap=True)
