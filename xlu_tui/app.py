@@ -70,6 +70,13 @@ class XluApp(App[None]):
         else:
             self.action_show_help_panel()
 
+    def action_show_help_panel(self) -> None:
+        """The screen's own keys first (Textual's panel lists the focused widget's first)."""
+        from xlu_tui.widgets.keys_help import KeysHelp
+
+        if not self.screen.query("HelpPanel"):
+            self.screen.mount(KeysHelp())
+
     # ----- opening screens (shared by every screen and the palette)
     def open_run(self, run_id: str) -> None:
         from xlu_tui.screens.live import LiveScreen

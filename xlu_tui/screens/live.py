@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from engine.live import LiveRun
+from engine.store import RESUMABLE
 
 from xlu_tui.messages import EventsArrived, RunDetails
 from xlu_tui.screens.follow import EventBuffer, follow_run
@@ -73,6 +74,8 @@ A running run is followed as it writes; a finished one is replayed from its even
         self._params: dict[str, list[str]] = {}  # method -> its declared parameters
         self.applied = 0
         self.loaded = False  # the folder has been read once
+        self.has_checkpoint = False  # checkpoints/LATEST exists: a resume continues, not starts over
+        self._keys_state = ""  # the state the footer's keys were last checked for
         # Measured in the handler, for the keep-up test: batches drained, seconds spent.
         self.stats = {"batches": 0, "events": 0, "busy_s": 0.0, "max_batch_s": 0.0, "max_batch": 0,
                       "max_wait_s": 0.0, "waits": deque(maxlen=1000)}
@@ -114,6 +117,7 @@ A running run is followed as it writes; a finished one is replayed from its even
         store = self.app.store
         try:
             info = store.show(self.run_id)
+            info["has_checkpoint"] = (store.run_dir(self.run_id) / "checkpoints" / "LATEST").exists()
             self.post_message(RunDetails(self.run_id, info))
         except Exception as err:  # noqa: BLE001
             self.post_message(RunDetails(self.run_id, None, error=f"{type(err).__name__}: {err}"))
@@ -127,6 +131,7 @@ A running run is followed as it writes; a finished one is replayed from its even
                                                          f"{escape(msg.error or '')}")
             return
         self.info = msg.info
+        self.has_checkpoint = bool(msg.info.get("has_checkpoint"))
         self.config = msg.info.get("config") or {}
         self.status = msg.info.get("status") or {}
         self.render_all()
@@ -172,7 +177,9 @@ A running run is followed as it writes; a finished one is replayed from its even
         elif kind == "metrics" and ev.get("split") == "test":
             where = point_name((int(ev.get("round") or 0), int(ev.get("epoch") or 0)), True)
             self.log_line(at, "metric", f"{ev.get('model')} {where}: mean {pct(ev.get('mean'))}")
-        elif kind == "checkpoint" and str(ev.get("tag", "")).startswith("round-") and "epoch" not in str(ev.get("tag")):
+        if kind == "checkpoint":
+            self.has_checkpoint = True
+        if kind == "checkpoint" and str(ev.get("tag", "")).startswith("round-") and "epoch" not in str(ev.get("tag")):
             # one line a round (not every epoch); the engine's tags count rounds from 0
             k = str(ev.get("tag"))[len("round-"):]
             self.log_line(at, "dim", f"checkpoint: round {int(k) + 1 if k.isdigit() else k} saved")
@@ -216,6 +223,9 @@ A running run is followed as it writes; a finished one is replayed from its even
         self.render_head()
         self.render_progress()
         self.render_error()
+        if self.state != self._keys_state:  # stop and kill for active runs, resume for ended ones
+            self._keys_state = self.state
+            self.refresh_bindings()
         self.render_chart()
         self.render_panels()
 
@@ -246,9 +256,10 @@ A running run is followed as it writes; a finished one is replayed from its even
 
     def render_progress(self) -> None:
         state = self.state
+        # short enough to leave the bar room at 80 columns (the head says the state too)
         note = {"queued": "queued: waiting for a free device",
-                "interrupted": "interrupted: the worker is gone; r resumes",
-                "stopped": "stopped; r resumes", "failed": "failed"}.get(state, "")
+                "interrupted": "worker gone · r resumes",
+                "stopped": "stopped · r resumes", "failed": "failed"}.get(state, "")
         if state == "finished":
             note = "finished"
         if not self.loaded and not self.info:
@@ -258,13 +269,15 @@ A running run is followed as it writes; a finished one is replayed from its even
     def render_error(self) -> None:
         box = self.query_one("#live-error", Static)
         err = self.live.error or (self.status.get("error") if self.state == "failed" else None)
-        if not self._dirty("error", (self.state, str(err))):
+        if not self._dirty("error", (self.state, str(err), self.has_checkpoint)):
             return
         if self.state == "failed" and err:
             cls = err.get("class") or err.get("error")
+            resume = ("[b]r[/b] resume from the last checkpoint" if self.has_checkpoint
+                      else "[b]r[/b] resume (starts over: no checkpoint yet)")
             box.update(f"[b]{escape(str(cls))}[/b]: {escape(str(err.get('message')))}\n"
                        f"[dim]hint:[/] {escape(str(err.get('hint')))}\n"
-                       f"[b]r[/b] resume from the last checkpoint   [b]c[/b] clone into a new run to change the config")
+                       f"{resume}   [b]c[/b] clone to change the config")
             box.border_title = "failed"
             box.add_class("-shown")
         else:
@@ -380,6 +393,15 @@ A running run is followed as it writes; a finished one is replayed from its even
             self.render_panels()
 
     # ----- actions --------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer offers what the run's state allows: stop and kill while it runs or waits,
+        resume once it failed, stopped or was interrupted."""
+        if action in ("stop", "kill"):
+            return self.state in ("running", "queued")
+        if action == "resume":
+            return self.state in RESUMABLE
+        return True
+
     def action_back(self) -> None:
         self.app.pop_screen()
 

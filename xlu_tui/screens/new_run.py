@@ -347,7 +347,10 @@ A clone starts from the run's config; **●** marks what you changed.
         """Update a Static only when its text changes. The side's boxes have fixed heights, so an
         update repaints them without laying out the form's hundred-odd widgets again; `layout`
         for one whose height follows its text."""
-        if self._shown_text.get(selector) != markup:
+        old = self._shown_text.get(selector)
+        if old != markup:
+            # a box as tall as its text is laid out again when its number of lines changes
+            layout = layout or old is None or old.count("\n") != markup.count("\n")
             self._shown_text[selector] = markup
             self.query_one(selector, Static).update(markup, layout=layout)
 
@@ -388,7 +391,9 @@ A clone starts from the run's config; **●** marks what you changed.
             return
         data = copy.deepcopy(msg.info.get("config") or {})
         self.clone_name = msg.info.get("name") or ""
-        data["name"] = ""  # a clone is a new run; like `runs clone`, it takes a name of its own
+        # The clone keeps the run's name: runs of one name group in `runs export --summary`
+        # (a seed sweep); type another for a variant.
+        data["name"] = self.clone_name
         try:
             data = validate(data).to_dict()  # resolved, and checked against today's engine
         except ConfigError as err:
@@ -481,6 +486,13 @@ A clone starts from the run's config; **●** marks what you changed.
             if rows:
                 await box.mount_all(rows)
 
+    def method_reference(self, spec: FieldSpec, method: str) -> Any:
+        """What a method parameter is unless the user changes it: the base's value when the base
+        has this method, else the method's default."""
+        if get_path(self.base, "method.name") == method:
+            return get_path(self.base, spec.path, spec.default)
+        return spec.default
+
     # ----- reading the form -------------------------------------------------------------------
     def value_of(self, spec: FieldSpec) -> Any:
         widget = self.control(spec.path)
@@ -555,8 +567,13 @@ A clone starts from the run's config; **●** marks what you changed.
         elif wid == "f-task-source_lang" and event.value != self.source_shown:
             self.apply_task(self.task_shown, str(event.value), targets())
         elif wid == "f-method-name" and event.value != self.method_shown:
-            keep = {s.label: self.value_of(s) for s in self.method_fields}
-            await self.apply_method(str(event.value), {k: v for k, v in keep.items() if v is not OMIT})
+            # The new method's parameters hold the base's values (same method) or their defaults;
+            # a value the user changed carries over to a parameter of the same name.
+            method = str(event.value)
+            keep = {s.label: v for s in self.method_fields
+                    if (v := self.value_of(s)) is not OMIT and not _same(v, self.method_reference(s, self.method_shown))}
+            start = {s.label: self.method_reference(s, method) for s in method_specs(method)}
+            await self.apply_method(method, {**start, **keep})
         self.schedule_check()
 
     def schedule_check(self) -> None:
@@ -602,9 +619,9 @@ A clone starts from the run's config; **●** marks what you changed.
             if row is None:
                 continue
             now, was = get_path(data, spec.path), get_path(self.base, spec.path)
-            if spec.path.startswith("method.") and get_path(self.base, "method.name") != data["method"]["name"] \
-                    and spec.path != "method.name":
-                was = None
+            if spec in self.method_fields:
+                # another method than the base's: a change is a value off the method's default
+                was = self.method_reference(spec, data["method"]["name"])
             is_changed = not _same(now, was)
             row.set_changed(is_changed, was)
             if is_changed:
@@ -632,11 +649,13 @@ A clone starts from the run's config; **●** marks what you changed.
         self._changes_rows = rows
 
     def render_validity(self) -> None:
+        # the box is as tall as the message (wrapped whole): laid out again when it changes
         if self.error:
-            self.show("#validity", f"[$text-error]✗ {escape(self.error)}[/]")
+            self.show("#validity", f"[$text-error]✗ {escape(self.error)}[/]", layout=True)
         else:
             assert self.config is not None
-            self.show("#validity", f"[$text-success]✓ ready to launch[/]  [dim]{escape(self.config.display_name())}[/]")
+            self.show("#validity", f"[$text-success]✓ ready to launch[/]  [dim]{escape(self.config.display_name())}[/]",
+                      layout=True)
         self.query_one("#launch", Button).disabled = self.error is not None
         self.query_one("#save", Button).disabled = self.error is not None
 
@@ -711,7 +730,11 @@ A clone starts from the run's config; **●** marks what you changed.
         lines.append(f"test  {sum(test.values()):>6,} in {len(test)} langs")
         lines.append(f"{rounds} round{'s' if rounds != 1 else ''} · {steps:,} steps ({cfg.train.epochs} epochs)")
         if msg.seconds is not None:
-            lines.append(f"time  ≈ {duration(msg.seconds)} a fine-tuning")
+            if rounds > 1:  # each round fine-tunes on D (and what it labelled): at least this
+                lines.append(f"time  ≈ {duration(rounds * msg.seconds)} the run "
+                             f"({rounds} rounds × {duration(msg.seconds)})")
+            else:
+                lines.append(f"time  ≈ {duration(msg.seconds)} the run")
             lines.append(f"[dim]{escape(msg.basis)}[/]")
         else:
             lines.append(f"time  [dim]{escape(msg.basis)}[/]")
@@ -734,10 +757,12 @@ A clone starts from the run's config; **●** marks what you changed.
             self.show("#field-help-line", f"[b]{escape(row.spec.path)}[/b]  {escape(row.spec.help)}")
 
     # ----- actions -----------------------------------------------------------------------------
-    def _valid(self) -> RunConfig | None:
+    def _valid(self, doing: str = "launch") -> RunConfig | None:
+        """The config, or None after saying why it cannot be launched (or saved)."""
         self.check()
         if self.config is None:
-            self.notify(self.error or "the form is not valid", title="cannot launch", severity="error")
+            title = "cannot save the config" if doing == "save" else "cannot launch"
+            self.notify(self.error or "the form is not valid", title=title, severity="error")
         return self.config
 
     @on(Button.Pressed, "#launch")
@@ -751,7 +776,7 @@ A clone starts from the run's config; **●** marks what you changed.
     def action_save(self) -> None:
         from xlu_tui.screens.dialogs import SaveConfigScreen
 
-        cfg = self._valid()
+        cfg = self._valid("save")
         if cfg is None:
             return
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", cfg.display_name())

@@ -33,13 +33,29 @@ class Column:
     sort: Callable[[dict[str, Any]], Any] | None = None
 
 
+# The name takes what the other columns leave, from NAME_MIN up to its longest (at most NAME_MAX);
+# a name cut to fit keeps its start and its end, where runs of one sweep differ.
+NAME_MIN, NAME_MAX = 22, 64
+NAME_BEATS = 4  # columns dropped for the name to show whole: task, device, id
+
+
+def fit_middle(text: str, width: int) -> str:
+    """`text` in `width` cells, cut in the middle (`demo-fewsho…LA-on-D-only`) when too long."""
+    if len(text) <= width:
+        return text
+    if width < 2:
+        return text[:width]
+    tail = width // 2
+    return text[: width - 1 - tail] + "…" + text[len(text) - tail:]
+
+
 def _num(v: Any) -> float:
     return -1.0 if v is None else float(v)
 
 
 COLUMNS = (
     Column("mark", " ", 0, 1),
-    Column("name", "name", 0, 22, sort=lambda r: (r.get("name") or "").lower()),
+    Column("name", "name", 0, NAME_MIN, sort=lambda r: (r.get("name") or "").lower()),
     Column("state", "state", 0, 13, sort=lambda r: r.get("state", "")),
     Column("latest", "mean", 0, 5, True, sort=lambda r: _num(r.get("latest_mean"))),
     Column("best", "best", 1, 5, True, sort=lambda r: _num(r.get("best_mean"))),
@@ -77,15 +93,18 @@ class RunsScreen(Screen):
     HELP = """
 ## Runs
 
-Every run in the runs folder, newest first. Running runs update live.
+Every run in the runs folder: running runs on top, then the newest first (queued runs are
+the newest). Running runs update live.
 
 - **enter** opens a run (live view, or replay of a finished one); **n** starts a new one
 - **r** resumes, **c** clones, **s** stops (**K** kills), **d** deletes (asks first), **e** exports
 - **space** marks runs; **v** compares the marked runs
 - **/** filters: every word must match a run's name, id, task, method, languages, state or device
-- **o** sorts by the next column (**O** reverses); clicking a header sorts by it
+- **o** sorts by the next column (**O** reverses); clicking a header sorts by it. Sorted by
+  time (the default), running runs stay on top
 """
 
+    HELP_KEYS = [("⏎", "open the run")]  # the table's enter, which opens the highlighted run
     # The footer shows what fits in 80 columns; `?` and the palette list every key.
     BINDINGS = [
         Binding("n", "new", "new"),
@@ -113,6 +132,8 @@ Every run in the runs folder, newest first. Running runs update live.
         self.sort_key = "id"
         self.sort_reverse = True
         self.columns: list[Column] = []
+        self.widths: dict[str, int] = {}  # the width each shown column has
+        self._keys_state: str | None = None  # the highlighted run's state the footer was checked for
         self._shown: list[tuple[Any, ...]] = []
         self.mode = ""  # where the preview is: "below", "side", or "" (none)
         self.previews = PreviewCache()
@@ -192,13 +213,26 @@ Every run in the runs folder, newest first. Running runs update live.
         return width - side_width(width) if self.mode == "side" else width
 
     def pick_columns(self, width: int) -> list[Column]:
+        """The columns that fit in `width`, the least important leaving first; sets `self.widths`.
+        The name needs NAME_MIN to stay, and takes what the others leave, up to its longest."""
         cols = list(COLUMNS)
-        need = lambda cs: sum(min(c.width, self._content_width(c)) + 2 for c in cs) + 2  # noqa: E731
+        widths = {c.key: min(c.width, self._content_width(c)) for c in cols}
+        name_full = min(self._content_width(BY_KEY["name"]), NAME_MAX)
+        need = lambda cs: sum(widths[c.key] + 2 for c in cs) + 2  # noqa: E731
         while need(cols) > width:
             worst = max(cols, key=lambda c: (c.drop, COLUMNS.index(c)))
             if worst.drop == 0:
                 break
             cols.remove(worst)
+        # a whole name reads better than the task, device and id (the preview and detail say them)
+        while widths["name"] + width - need(cols) < name_full:
+            extra = [c for c in cols if c.drop >= NAME_BEATS]
+            if not extra:
+                break
+            cols.remove(max(extra, key=lambda c: (c.drop, COLUMNS.index(c))))
+        spare = max(width - need(cols), 0)
+        widths["name"] = max(widths["name"], min(name_full, widths["name"] + spare))
+        self.widths = widths
         return cols
 
     def _content_width(self, col: Column) -> int:
@@ -213,6 +247,9 @@ Every run in the runs folder, newest first. Running runs update live.
         col = BY_KEY.get(self.sort_key)
         if col and col.sort:
             rows.sort(key=lambda r: (col.sort(r), r["id"]), reverse=self.sort_reverse)
+        if self.sort_key == "id":
+            # by time, running runs stay on top: a queue of new runs does not push them out of sight
+            rows.sort(key=lambda r: r.get("state") != "running")
         return rows
 
     def haystack(self, r: dict[str, Any]) -> str:
@@ -252,8 +289,11 @@ Every run in the runs folder, newest first. Running runs update live.
         if col.key == "state":
             return state_text(r.get("state", ""), theme)
         text = self.cell_text(col.key, r)
-        if len(text) > col.width:
-            text = text[: col.width - 1] + "…"
+        width = self.widths.get(col.key, col.width)
+        if col.key == "name":
+            text = fit_middle(text, width)
+        elif len(text) > width:
+            text = text[: width - 1] + "…"
         if col.key == "mark":
             return Text(text, style=f"bold {theme.get('text-accent', '')}")
         if col.key == "latest" and r.get("state") in ACTIVE:
@@ -265,6 +305,7 @@ Every run in the runs folder, newest first. Running runs update live.
         rows = self.visible_rows()
         columns = self.pick_columns(self.table_width())
         shown = [tuple(self.cell_text(c.key, r) for c in columns) + (r["id"],) for r in rows]
+        shown.append(tuple(self.widths.get(c.key, 0) for c in columns))
         same_columns = [c.key for c in columns] == [c.key for c in self.columns]
         if not force and same_columns and shown == self._shown:
             self.show_detail()
@@ -280,7 +321,7 @@ Every run in the runs folder, newest first. Running runs update live.
             if c.key == arrow_on:
                 label += " ▼" if self.sort_reverse else " ▲"
             table.add_column(Text(label, justify="right" if c.right else "left"), key=c.key,
-                             width=min(c.width, self._content_width(c)))
+                             width=self.widths[c.key])
         for r in rows:
             table.add_row(*[self.cell(c, r) for c in columns], key=r["id"])
         self._shown = shown
@@ -318,6 +359,11 @@ Every run in the runs folder, newest first. Running runs update live.
 
     @on(DataTable.RowHighlighted)
     def show_detail(self) -> None:
+        r = self.current_row()
+        state = r.get("state", "") if r else ""
+        if state != self._keys_state:  # the footer offers stop for a running or queued run only
+            self._keys_state = state
+            self.refresh_bindings()
         text = self.detail_text()
         if not self.mode:
             self.query_one("#detail", Static).update(text)
@@ -458,6 +504,12 @@ Every run in the runs folder, newest first. Running runs update live.
             self.sort_by(key)
 
     # ----- actions ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("stop", "kill"):
+            r = self.current_row()
+            return r is None or r.get("state") in ACTIVE
+        return True
+
     def _need_run(self) -> dict[str, Any] | None:
         r = self.current_row()
         if r is None:

@@ -255,13 +255,16 @@ def losses_table(history: dict[tuple[str, str], list[float]], progress: dict[str
         return Text("no training step yet", style=theme.get("foreground-muted", "dim"))
     models = list(dict.fromkeys(model for model, _ in history))
     rows = sorted(history.items(), key=lambda kv: models.index(kv[0][0]))  # a model's terms together
-    # the sparkline takes what the model, term and value columns leave (lr is the widest value)
+    # the sparkline takes what the model, term and value columns leave
     used = ((max(map(len, models + ["model"])) + 1) if len(models) > 1 else 0) \
-        + max([len(n) for _, n in history] + [len("samples/s")]) + 1 + len("0.00e+00") + 1
+        + max([len(n) for _, n in history] + [len("term")]) + 1 + len("0.03658") + 1
     spark_width = max(6, width - used) if width else 24
     now_model, now_terms = str(progress.get("model") or ""), set(progress.get("losses") or {})
     muted = theme.get("foreground-muted", "dim")
-    table = TextTable()
+    # the rates are not loss terms: a line of their own under the table
+    rates = [f"lr {progress['lr']:.2e}" if progress.get("lr") is not None else "",
+             f"{progress['samples_per_s']:.0f} samples/s" if progress.get("samples_per_s") else ""]
+    table = TextTable(caption=" · ".join(filter(None, rates)) or None, caption_style=muted)
     if len(models) > 1:
         table.add_column("model")
     table.add_column("term")
@@ -271,17 +274,23 @@ def losses_table(history: dict[tuple[str, str], list[float]], progress: dict[str
     for (model, name), values in rows:
         current = model == now_model and name in now_terms
         style = "" if current else muted
-        cells = [Text(escape(name), style=style), Text(number(values[-1]) if values else "–", style=style),
+        cells = [Text(escape(name), style=style), Text(loss_value(values[-1]) if values else "–", style=style),
                  Text(sparkline(values, spark_width), style=theme.get("text-primary", "") if current else muted)]
         if len(models) > 1:
             cells.insert(0, Text(model if model != shown_model else "", style="bold" if model == now_model else muted))
             shown_model = model
         table.add_row(*cells)
-    extra = [("lr", f"{progress['lr']:.2e}") if progress.get("lr") is not None else None,
-             ("samples/s", f"{progress['samples_per_s']:.0f}") if progress.get("samples_per_s") else None]
-    for label, value in filter(None, extra):
-        table.add_row(*([""] if len(models) > 1 else []), label, value, "")
     return table.render()
+
+
+def loss_value(v: Any) -> str:
+    """A loss with 4 significant digits, trailing zeros kept so a column reads alike: 0.3390,
+    0.3265, 0.03658, 2.500."""
+    try:
+        text = f"{float(v):#.4g}"
+    except (TypeError, ValueError):
+        return "–" if v is None else str(v)
+    return text.rstrip(".") if "e" not in text else text
 
 
 def declared_params(method: str) -> list[str]:

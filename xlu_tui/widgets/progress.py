@@ -54,16 +54,22 @@ class ProgressLine(Widget):
         frac = step / total if total else 0.0
         # a method that fine-tunes a model in stages (language adaptation) says which one trains
         head = f"{p.get('model', '')}" + (f" stage {p['stage']}" if p.get("stage") is not None else "") + " "
-        tail = f" {100 * frac:3.0f}%  step {step}/{total}"
+        parts = [f" {100 * frac:3.0f}%  step {step}/{total}"]
         if p.get("epochs"):
-            tail += f" · epoch {int(p.get('epoch', 0)) + 1}/{p['epochs']}"
+            parts.append(f" · epoch {int(p.get('epoch', 0)) + 1}/{p['epochs']}")
         if self.state == "running":
             if p.get("samples_per_s"):
-                tail += f" · {p['samples_per_s']:.0f} samples/s"
+                parts.append(f" · {p['samples_per_s']:.0f} samples/s")
             if p.get("eta_s") is not None:
-                tail += f" · ETA {duration(p.get('eta_s'))}"
+                parts.append(f" · ETA {duration(p.get('eta_s'))}")
         elif self.note:
-            tail += f" · {self.note}"
+            parts.append(f" · {self.note}")
+        # a narrow line gives up the epoch, then the speed, before the bar and the note
+        for unneeded in (" · epoch", " samples/s"):
+            if width - len(head) - len("".join(parts)) >= 8:
+                break
+            parts = [x for x in parts if unneeded not in x]
+        tail = "".join(parts)
         bar_w = max(width - len(head) - len(tail), 0)
         if bar_w < 8:  # a narrow line keeps the numbers and drops the bar
             bar_w = 0
