@@ -3,20 +3,16 @@ tiny runs for the event contract, determinism and resume."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from conftest import cli, tiny_sets
 from engine.config import validate
-from engine.events import read_events
 from engine.methods.cotrain import CoTraining, SelfTraining
 from engine.store import RunStore
 from engine.tasks.base import Examples, TaskData
-from test_runs import ended, events, start, wait_for
+from test_runs import ended, events, kill_then_resume, start
 
 
 class RecordingCtx:
@@ -197,11 +193,7 @@ def test_cotrain_sigkill_anywhere_then_resume_gives_the_same_numbers(runs_dir, t
         if kill_after == "pools":
             return any(e["type"] == "pools" for e in evs)
         return any(e["type"] == "checkpoint" and e["tag"].startswith("round-1-") for e in evs)
-    wait_for(reached, every=0.02)
-    os.kill(RunStore(runs_dir).status(rid)["pid"], signal.SIGKILL)
-    assert ended(runs_dir, rid, ("interrupted",), timeout=30) == "interrupted"
-    cli("runs", "resume", rid, "--detach", runs_dir=runs_dir, check=True)
-    assert ended(runs_dir, rid) == "finished"
+    kill_then_resume(runs_dir, rid, reached)
     res = lambda r: json.loads((runs_dir / r / "results.json").read_text())  # noqa: E731
     assert res(rid) == res(ref)
     last_pools = lambda r: [e for e in events(runs_dir, r) if e["type"] == "pools"][-1]  # noqa: E731

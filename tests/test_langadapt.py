@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
 
 import numpy as np
 import pytest
@@ -16,9 +14,8 @@ from engine.batches import AlignmentBatches
 from engine.config import TaskConfig
 from engine.methods.langadapt import _dbi
 from engine.ops.contrastive import label_alignment, semantic_alignment
-from engine.store import RunStore
 from engine.tasks import get_task
-from test_runs import ended, events, start, wait_for
+from test_runs import ended, events, kill_then_resume, start
 
 E = math.e
 
@@ -219,12 +216,8 @@ def test_langadapt_cotrain_sigkill_in_stage_two_then_resume_gives_the_same_numbe
     assert progress_by_stage(runs_dir, ref) == {1: {"ce", "la"}, 2: {"ce", "sa"}, None: {"ce"}}
     rid = start(runs_dir, *sets)
     # killed after the checkpoint that ends round 1's stage 1: the run resumes into stage 2
-    wait_for(lambda: any(e["type"] == "checkpoint" and e["tag"].startswith("round-1-lm-stage-1")
-                         for e in events(runs_dir, rid)), every=0.02)
-    os.kill(RunStore(runs_dir).status(rid)["pid"], signal.SIGKILL)
-    assert ended(runs_dir, rid, ("interrupted",), timeout=30) == "interrupted"
-    cli("runs", "resume", rid, "--detach", runs_dir=runs_dir, check=True)
-    assert ended(runs_dir, rid) == "finished"
+    kill_then_resume(runs_dir, rid, lambda: any(e["type"] == "checkpoint" and e["tag"].startswith("round-1-lm-stage-1")
+                                                for e in events(runs_dir, rid)))
     res = lambda r: json.loads((runs_dir / r / "results.json").read_text())  # noqa: E731
     assert res(rid) == res(ref)
     pools = lambda evs: [{k: v for k, v in e.items() if k not in ("t", "run")} for e in evs if e["type"] == "pools"]  # noqa: E731

@@ -112,6 +112,16 @@ def results_of(runs_dir: Path, rid: str) -> dict:
     return json.loads((runs_dir / rid / "results.json").read_text())
 
 
+def kill_then_resume(runs_dir: Path, rid: str, when) -> None:  # noqa: ANN001
+    """SIGKILL the run's worker once `when()` holds, resume it, and wait for it to finish."""
+    wait_for(when, every=0.02)
+    os.kill(RunStore(runs_dir).status(rid)["pid"], signal.SIGKILL)
+    assert ended(runs_dir, rid, ("interrupted",), timeout=30) == "interrupted"
+    out = cli("runs", "resume", rid, "--detach", runs_dir=runs_dir, check=True)
+    assert "running" in out.stdout
+    assert ended(runs_dir, rid) == "finished"
+
+
 def test_sigkill_mid_training_then_resume_gives_the_same_results(runs_dir, tiny_model):
     sets = tiny_sets(tiny_model, **{"train.epochs": "3", "task.max_source": "320"})
     ref = start(runs_dir, *sets)
@@ -123,13 +133,7 @@ def test_sigkill_mid_training_then_resume_gives_the_same_results(runs_dir, tiny_
         evs = events(runs_dir, rid)
         return any(e["type"] == "checkpoint" for e in evs) and any(
             e["type"] == "progress" and e["epoch"] == 1 for e in evs)
-    wait_for(in_epoch_two, every=0.02)
-    pid = RunStore(runs_dir).status(rid)["pid"]
-    os.kill(pid, signal.SIGKILL)
-    assert ended(runs_dir, rid, ("interrupted",), timeout=30) == "interrupted"
-    out = cli("runs", "resume", rid, "--detach", runs_dir=runs_dir, check=True)
-    assert "running" in out.stdout
-    assert ended(runs_dir, rid) == "finished"
+    kill_then_resume(runs_dir, rid, in_epoch_two)
     assert any(e["type"] == "resumed" for e in events(runs_dir, rid))
     assert results_of(runs_dir, rid) == results_of(runs_dir, ref)
 
