@@ -16,13 +16,16 @@ import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from filelock import FileLock
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
-from engine.config import ConfigError, RunConfig, validate
+from engine.errors import ConfigError
+
+if TYPE_CHECKING:  # the config models cost ~0.15 s to build; the app's Runs screen needs none
+    from engine.config import RunConfig
 
 CONFIG_FILE = "config.toml"
 STATUS_FILE = "status.json"
@@ -222,6 +225,8 @@ class RunStore:
         import tomllib
 
         text = (self.run_dir(run_id) / CONFIG_FILE).read_text(encoding="utf-8")
+        from engine.config import validate
+
         return validate(tomllib.loads(text))
 
     def config_dict(self, run_id: str) -> dict[str, Any]:
