@@ -123,10 +123,10 @@ def fit(trainer: Trainer, items: list[Any], labels: np.ndarray, *, seed: int, ta
     """Train from `trainer.position` to the end of its epochs.
 
     The update minimises the sum of `loss_fn`'s terms, each times its `weights` entry (1 when
-    absent); progress reports the terms unweighted. `batches` plans each epoch's steps (default: shuffled slices of `batch_size`); `report`
-    is added to every progress report (e.g. the stage). Checkpoints (through hooks.checkpoint)
-    at every epoch end, and after the current step when a stop is requested, then raises
-    StopRequested.
+    absent); progress reports the terms unweighted. `batches` plans each epoch's steps (default:
+    shuffled slices of `batch_size`); `report` is added to every progress report (e.g. the stage).
+    Checkpoints (through hooks.checkpoint) at every epoch end, and after the current step when a
+    stop is requested, then raises StopRequested.
     """
     model, cfg, pos = trainer.model, trainer.cfg, trainer.position
     encoder = model.encoder
