@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The co-training demo, opened in the app on its live screen (the run goes on if the app closes).
 run: setup
-	HF_HUB_OFFLINE=1 $(VENV)/bin/xlu-tui run --preset demo
+	HF_HUB_OFFLINE=1 $(VENV)/bin/xlu-tui run --preset demo --app
 
 test: setup
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q

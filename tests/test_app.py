@@ -149,6 +149,23 @@ async def test_open_replays_a_finished_run(runs):
         assert isinstance(app.screen, RunsScreen)
 
 
+async def test_app_opens_on_the_live_screen_of_a_run_with_the_runs_beneath(runs):
+    """`make_app(open_run=ID)`, as `xlu-tui run --app` opens it: the run's live screen first,
+    escape goes back to the list."""
+    rid = run_id(runs, "tiny-cotrain")
+    app = app_for(runs, open_run=rid)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen, what="live")
+        assert screen.run_id == rid
+        await until(pilot, lambda: screen.loaded and screen.info, what="events read")
+        head = await shown(pilot, "#live-head")
+        assert "tiny-cotrain" in head and "finished" in head and "round 3/3" in head
+        assert [type(s) for s in app.screen_stack[-2:]] == [RunsScreen, LiveScreen]
+        await pilot.press("escape")
+        runs_screen = await loaded_runs(pilot)
+        assert runs_screen.current_id() is not None and "tiny-cotrain" in names(app)
+
+
 async def test_failed_run_shows_error_and_hint_and_offers_resume_and_clone(runs):
     launcher = FakeLauncher()
     app = app_for(runs, launcher=launcher)

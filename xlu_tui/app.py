@@ -35,8 +35,10 @@ class XluApp(App[None]):
     ]
 
     def __init__(self, runs_dir: Path, *, clock: Callable[[], float] | None = None, launcher: Any = None,
-                 poll_interval: float = 0.25, list_interval: float = 1.0, theme: str | None = None):
+                 poll_interval: float = 0.25, list_interval: float = 1.0, theme: str | None = None,
+                 open_run: str | None = None):
         super().__init__()
+        self.first_run = open_run  # opened on its live screen at start, with the runs beneath
         # The folder as the user named it (shown), and absolute for the store: the launcher starts
         # workers in the project folder, where a relative path would point elsewhere.
         self.runs_label = str(runs_dir)
@@ -56,6 +58,10 @@ class XluApp(App[None]):
         from xlu_tui.screens.runs import RunsScreen
 
         return RunsScreen()
+
+    def on_mount(self) -> None:
+        if self.first_run:
+            self.open_run(self.first_run)
 
     # ----- palette and keys
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -176,7 +182,8 @@ class XluApp(App[None]):
                 hook(msg)
 
 
-def make_app(runs_dir: Path, **options: Any) -> XluApp:
-    """The app on a runs folder. Options (for tests): clock, launcher, poll_interval,
-    list_interval, theme."""
-    return XluApp(Path(runs_dir), **options)
+def make_app(runs_dir: Path, open_run: str | None = None, **options: Any) -> XluApp:
+    """The app on a runs folder; with `open_run` (a run id) it opens on that run's live screen,
+    the Runs screen beneath it (escape goes back to the list). Options (for tests): clock,
+    launcher, poll_interval, list_interval, theme."""
+    return XluApp(Path(runs_dir), open_run=open_run, **options)

@@ -32,7 +32,7 @@ RunArg = Annotated[str, typer.Argument(help="run id, its last 4 characters, or i
 # Accepted before the subcommand (`xlu-tui --runs-dir X runs list`) and on every command that
 # touches runs (`xlu-tui runs list --runs-dir X`); the one closest to the command wins, then
 # XLU_RUNS_DIR, then ./runs.
-RunsDirOpt = Annotated[Optional[Path], typer.Option("--runs-dir", metavar="DIR",
+RunsDirOpt = Annotated[Optional[str], typer.Option("--runs-dir", metavar="DIR",
                                                     help="folder of runs and their history "
                                                          "[default: $XLU_RUNS_DIR, else ./runs]")]
 DEFAULT_RUNS_DIR = Path("runs")
@@ -42,11 +42,25 @@ class State:
     runs_dir: Path = DEFAULT_RUNS_DIR
 
 
-def _store(runs_dir: Optional[Path] = None):  # noqa: ANN202
+def runs_dir_path(text: Optional[str]) -> Optional[Path]:
+    """`--runs-dir` as given (a str: typer would turn "" into Path("."), the current folder).
+    An empty value is refused: it is most often an unset shell variable (`--runs-dir "$RUNS"`)."""
+    from engine.errors import ConfigError
+
+    if text is None:
+        return None
+    if not text.strip():
+        raise ConfigError("--runs-dir is empty (an unset shell variable?); give a folder, "
+                          "or leave the option out for $XLU_RUNS_DIR, else ./runs")
+    return Path(text)
+
+
+def _store(runs_dir: Optional[str] = None):  # noqa: ANN202
     from engine.store import RunStore
 
-    if runs_dir is not None:
-        State.runs_dir = runs_dir
+    path = runs_dir_path(runs_dir)
+    if path is not None:
+        State.runs_dir = path
     return RunStore(State.runs_dir)
 
 
@@ -68,7 +82,8 @@ def say(text: str, err: bool = False) -> None:
 
 @app.callback(invoke_without_command=True)
 def _root(ctx: typer.Context, runs_dir: RunsDirOpt = None) -> None:
-    State.runs_dir = runs_dir or Path(os.environ.get("XLU_RUNS_DIR") or DEFAULT_RUNS_DIR)
+    # an empty XLU_RUNS_DIR means the default, as an unset one does
+    State.runs_dir = runs_dir_path(runs_dir) or Path(os.environ.get("XLU_RUNS_DIR") or DEFAULT_RUNS_DIR)
     if ctx.invoked_subcommand is None:
         try:
             from xlu_tui.app import make_app
@@ -99,18 +114,77 @@ def _launch(run_id: str, detach: bool, gpus: Optional[list[int]], as_json: bool)
     return watch(store, run_id, stop_on_interrupt=True, as_json=as_json)
 
 
+def _check_models(cfg: Any) -> None:
+    """Every model the config names can be loaded (a ConfigError if not), before a run exists."""
+    try:
+        from engine.models.check import check_models
+    except ImportError:  # pragma: no cover - the check arrives with its own change
+        return
+    check_models(cfg)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _how_long_here(store: Any, cfg: Any) -> str:
+    """The sentence `run --app` says before the run starts: earlier runs here, what was measured."""
+    from xlu_tui.estimate import how_long, machine
+
+    try:
+        rows = store.list_runs()
+    except Exception:  # noqa: BLE001 - a runs folder that cannot be listed says nothing of time
+        rows = []
+    return how_long(cfg.preset or None, rows, machine())
+
+
+def _open_app(store: Any, run_id: str) -> int:
+    """The app on the run's live screen (the runs list beneath); the run goes on once it closes."""
+    from xlu_tui.app import make_app
+
+    make_app(State.runs_dir, open_run=run_id).run()
+    state = store.status(run_id).get("state", "")
+    if state in ("running", "queued"):
+        say(f"run {run_id} goes on ({state}); follow it with: {command_hint(store.root, 'runs', 'watch', run_id)} "
+            f"or {command_hint(store.root)}")
+    else:
+        say(f"run {run_id} {state}: {command_hint(store.root, 'runs', 'show', run_id)}")
+    return EXIT_OK
+
+
 @app.command()
 def run(config: Annotated[Optional[Path], typer.Argument(help="a TOML config file")] = None,
         preset: Annotated[Optional[str], typer.Option("--preset", "-p", help="start from a preset (xlu-tui presets list)")] = None,
         set_: SetOpt = None, name: NameOpt = None, detach: DetachOpt = False, gpus: GpusOpt = None,
+        open_app: Annotated[bool, typer.Option("--app", help="open the app on the run's live screen (the run goes "
+                                               "on when the app closes); without a terminal, the line view")] = False,
         as_json: JsonOpt = False, runs_dir: RunsDirOpt = None) -> None:
     """Start a run: a preset and/or a config file, with --set overrides."""
-    from engine.config import build
+    from engine.config import ConfigError, build
     from engine.launcher import parse_gpus
 
+    if open_app and (detach or as_json):
+        raise ConfigError(f"--app and {'--detach' if detach else '--json'} do not go together: "
+                          "--app follows the run in the app, give one of them")
+    store = _store(runs_dir)
     cfg, devices = build(config, preset, set_ or [], name), parse_gpus(gpus)  # all checks before a run exists
-    run_id = _store(runs_dir).create(cfg)
-    raise typer.Exit(_launch(run_id, detach, devices, as_json))
+    _check_models(cfg)
+    if open_app:
+        say(_how_long_here(store, cfg))
+    run_id = store.create(cfg)
+    if not open_app:
+        raise typer.Exit(_launch(run_id, detach, devices, as_json))
+    from engine.launcher import LocalLauncher
+
+    state = LocalLauncher(store).start(run_id, devices)
+    if _interactive():
+        say(f"run {run_id} {state}; opening the app on it (q quits the app, the run goes on)")
+        raise typer.Exit(_open_app(store, run_id))
+    from xlu_tui.watch import watch
+
+    say(f"run {run_id} {state}; not a terminal, so no app: the line view follows it "
+        f"(Ctrl-C leaves the run running; open the app later with: {command_hint(store.root)})")
+    raise typer.Exit(watch(store, run_id, stop_on_interrupt=False, as_json=False))
 
 
 # --------------------------------------------------------------------------- runs

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import math
 import re
-import statistics
 import types
 import typing
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from engine.config import (ConfigError, ModelsConfig, RunConfig, TaskConfig, Tra
 from engine.methods import method_names, method_params
 from engine.tasks import get_task, task_names
 
+from xlu_tui.estimate import method_rounds, throughput_estimate
 from xlu_tui.messages import EstimateReady, PresetRead, RunDetails
 from xlu_tui.widgets.format import duration, short
 from xlu_tui.widgets.method_help import ParamHelp, about_markup
@@ -820,45 +820,3 @@ def _same(a: Any, b: Any) -> bool:
         except (TypeError, ValueError):
             return False
     return a == b
-
-
-def method_rounds(cfg: RunConfig) -> int:
-    """Rounds the method will run: its declared `rounds`-like parameter, else one."""
-    params = cfg.method.model_extra or {}
-    for key in ("rounds", "iterations", "max_rounds", "n_rounds"):
-        v = params.get(key)
-        if isinstance(v, int) and v > 0:
-            return v
-    return 1
-
-
-def throughput_estimate(store: Any, cfg: RunConfig, sizes: dict[str, Any]) -> tuple[float | None, str]:
-    """Time of one fine-tuning on D, from the training speed earlier runs of the same model
-    reached here (their progress events); None when no such run exists."""
-    from engine.events import read_events
-
-    speeds: list[float] = []
-    source = ""
-    try:
-        rows = store.list_runs()
-    except Exception:  # noqa: BLE001
-        rows = []
-    for row in rows:
-        if len(speeds) >= 40 or row.get("state") not in ("finished", "stopped", "running"):
-            continue
-        try:
-            other = store.config_dict(row["id"])
-        except Exception:  # noqa: BLE001
-            continue
-        if (other.get("models") or {}).get("lm") != cfg.models.lm:
-            continue
-        events, _ = read_events(store.run_dir(row["id"]) / "events.jsonl")
-        got = [e["samples_per_s"] for e in events if e.get("type") == "progress" and e.get("samples_per_s")]
-        if got:
-            speeds += got[-10:]
-            source = source or (row.get("name") or row["id"])
-    if not speeds:
-        return None, f"no earlier {short(cfg.models.lm, 20)} run"
-    sps = statistics.median(speeds)
-    seconds = (sizes.get("D") or 0) * cfg.train.epochs / sps
-    return seconds, f"at {sps:.0f} samples/s, as in {short(source, 24)}"

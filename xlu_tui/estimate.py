@@ -1,0 +1,164 @@
+"""How long a run will take here: from earlier runs in the runs folder, and, for the demo
+presets, from what was measured on the project's own machine. Shared by the New run form and
+`xlu-tui run --app`; no UI and no training stack (the GPUs are looked at through NVML)."""
+from __future__ import annotations
+
+import os
+import statistics
+from typing import Any
+
+# Measured on this project's 2-core CPU machine (no GPU) with two runs sharing the cores, in
+# minutes (README, "The demo presets"): (fastest, slowest, worst seen under heavy load or None).
+MEASURED_ON = "this project's 2-core CPU machine (no GPU), two runs sharing the cores"
+MEASURED_MIN: dict[str, tuple[float, float, float | None]] = {
+    "demo": (12, 18, 47),
+    "demo-selftrain": (14, 18, None),
+    "demo-finetune": (4, 5, None),
+    "demo-finetune-long": (10, 13, None),
+    "demo-finetune-use": (0.5, 1, None),
+    "demo-fewshot-translate-train": (4, 7, None),
+    "demo-fewshot-langadapt": (4, 7, None),
+    "demo-fewshot-langadapt-cotrain": (19, 25, None),
+}
+
+
+def short(v: Any, width: int = 40) -> str:
+    text = str(v)
+    return text if len(text) <= width else "…" + text[-(width - 1):]
+
+
+def method_rounds(cfg: Any) -> int:
+    """Rounds the method will run: its declared `rounds`-like parameter, else one."""
+    params = cfg.method.model_extra or {}
+    for key in ("rounds", "iterations", "max_rounds", "n_rounds"):
+        v = params.get(key)
+        if isinstance(v, int) and v > 0:
+            return v
+    return 1
+
+
+def throughput_estimate(store: Any, cfg: Any, sizes: dict[str, Any]) -> tuple[float | None, str]:
+    """Time of one fine-tuning on D, from the training speed earlier runs of the same model
+    reached here (their progress events); None when no such run exists."""
+    from engine.events import read_events
+
+    speeds: list[float] = []
+    source = ""
+    try:
+        rows = store.list_runs()
+    except Exception:  # noqa: BLE001
+        rows = []
+    for row in rows:
+        if len(speeds) >= 40 or row.get("state") not in ("finished", "stopped", "running"):
+            continue
+        try:
+            other = store.config_dict(row["id"])
+        except Exception:  # noqa: BLE001
+            continue
+        if (other.get("models") or {}).get("lm") != cfg.models.lm:
+            continue
+        try:
+            events, _ = read_events(store.run_dir(row["id"]) / "events.jsonl")
+        except Exception:  # noqa: BLE001 - a run deleted meanwhile, or unreadable: no speed from it
+            continue
+        got = [e["samples_per_s"] for e in events if e.get("type") == "progress" and e.get("samples_per_s")]
+        if got:
+            speeds += got[-10:]
+            source = source or (row.get("name") or row["id"])
+    if not speeds:
+        return None, f"no earlier {short(cfg.models.lm, 20)} run"
+    sps = statistics.median(speeds)
+    seconds = (sizes.get("D") or 0) * cfg.train.epochs / sps
+    return seconds, f"at {sps:.0f} samples/s, as in {short(source, 24)}"
+
+
+def _iso_seconds(text: Any) -> float | None:
+    import time
+
+    if not text:
+        return None
+    try:
+        return time.mktime(time.strptime(str(text)[:19], "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
+
+
+def earlier_durations(rows: list[dict[str, Any]], preset: str) -> list[float]:
+    """Seconds that earlier finished runs of `preset` took (start to end), newest first.
+    A resumed run counts from its first start, so its time includes the pause: left out."""
+    out = []
+    for r in rows:
+        if r.get("state") != "finished" or not preset or r.get("preset") != preset:
+            continue
+        started, ended = _iso_seconds(r.get("started")), _iso_seconds(r.get("ended"))
+        if started and ended and ended > started:
+            out.append(ended - started)
+    return out
+
+
+def minutes(seconds: float) -> str:
+    m = seconds / 60
+    return f"{m:.0f} min" if m >= 1.5 else ("under a minute" if m < 1 else "a minute")
+
+
+def machine() -> dict[str, Any]:
+    """This machine's CPU cores (those this process may use) and GPUs (NVML; no torch)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        from engine.launcher import gpu_inventory
+
+        gpus = gpu_inventory()
+    except Exception:  # noqa: BLE001 - no NVML: as if there were no GPU
+        gpus = []
+    return {"cores": cores, "gpus": gpus}
+
+
+def machine_words(facts: dict[str, Any]) -> str:
+    gpus = facts.get("gpus") or []
+    cores = facts.get("cores") or 1
+    if not gpus:
+        gpu = "no GPU"
+    else:
+        names = sorted({str(g.get("name", "GPU")) for g in gpus})
+        gpu = f"{len(gpus)} GPU{'s' if len(gpus) != 1 else ''} ({', '.join(names)})"
+    return f"{cores} CPU core{'s' if cores != 1 else ''} and {gpu}"
+
+
+def how_long(preset: str | None, rows: list[dict[str, Any]], facts: dict[str, Any]) -> str:
+    """One honest sentence (or two) on how long a run of `preset` will take on this machine."""
+    here = f"this machine has {machine_words(facts)}"
+    parts = []
+    took = earlier_durations(rows, preset or "")
+    if took:
+        lo, hi = min(took), max(took)
+        span = minutes(lo) if minutes(lo) == minutes(hi) else f"{minutes(lo)} to {minutes(hi)}"
+        n = len(took)
+        parts.append(f"{n} earlier {preset} run{'s' if n != 1 else ''} here took {span}")
+    measured = MEASURED_MIN.get(preset or "")
+    if measured:
+        lo_m, hi_m, worst = measured
+        span = f"{lo_m:g} to {hi_m:g} min" if lo_m >= 1 else f"under {hi_m:g} min"
+        text = f"{preset} was measured only on {MEASURED_ON}: {span}"
+        if worst:
+            text += f" ({worst:g} at worst, under heavy load)"
+        parts.append(text)
+    if not parts:
+        name = f"preset {preset}" if preset else "this config"
+        parts.append(f"no earlier run of {name} here to time it by")
+    gpus = facts.get("gpus") or []
+    if measured and not took:
+        cores = facts.get("cores") or 1
+        if gpus:
+            parts.append(f"{here}: expect it to be faster, by how much was not measured")
+        elif cores > 2:
+            parts.append(f"{here}: more cores than that machine, so likely faster")
+        elif cores < 2:
+            parts.append(f"{here}: fewer cores than that machine, so likely slower")
+        else:
+            parts.append(f"{here}: about the same, alone on the cores")
+    else:
+        parts.append(here)
+    return "; ".join(parts) + "."
