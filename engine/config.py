@@ -5,18 +5,58 @@ Importable without torch: the UI validates forms with it as the user types.
 from __future__ import annotations
 
 import copy
+import math
 import tomllib
+import unicodedata
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 
 from engine.errors import ConfigError  # noqa: E402  (re-exported: one error type for bad input)
 
 
-class _Strict(BaseModel):
+#: the longest run name, preset or description (in characters); a label, not a document
+MAX_NAME = 100
+MAX_DESCRIPTION = 2000
+
+
+def _bad_char(text: str, multiline: bool = False) -> str | None:
+    """The first character a config string may not hold, described (None: all fine)."""
+    for c in text:
+        if multiline and c in "\n\t":
+            continue
+        if unicodedata.category(c) in ("Cc", "Zl", "Zp"):
+            return {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL"}.get(
+                c, f"the control character U+{ord(c):04X}")
+    return None
+
+
+def _one_line(v: Any, multiline: bool = False) -> Any:
+    texts = v if isinstance(v, list) else [v]
+    for t in texts:
+        if isinstance(t, str) and (what := _bad_char(t, multiline)):
+            raise PydanticCustomError("bad_character", "text may not hold {what}" +
+                                      ("" if multiline else "; write it on one line"), {"what": what})
+    return v
+
+
+class _Checked(BaseModel):
+    """Strict types everywhere: no bool where a number belongs, no string for a number or a bool,
+    no float for an int (an int is fine for a float), no NaN or infinity; text is one line."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, v: Any, info: Any) -> Any:
+        return _one_line(v, multiline=info.field_name == "description")
+
+
+class _Strict(_Checked):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
@@ -36,8 +76,15 @@ class TaskConfig(_Strict):
     @field_validator("target_langs", mode="before")
     @classmethod
     def _split_langs(cls, v: Any) -> Any:
-        if isinstance(v, str):
+        if isinstance(v, str):  # "it,de" on purpose: what a user types
             return [x.strip() for x in v.strip("[]").split(",") if x.strip()]
+        return v
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _some_folder(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise PydanticCustomError("empty", "give a folder, or leave task.data_dir out")
         return v
 
     @model_validator(mode="after")
@@ -59,8 +106,9 @@ class TaskConfig(_Strict):
         if self.source_lang in self.target_langs:
             raise ValueError(f"task.target_langs includes the source language {self.source_lang!r}; "
                              "list only the languages to adapt to")
-        if len(set(self.target_langs)) != len(self.target_langs):
-            raise ValueError("task.target_langs lists a language twice")
+        twice = next((x for i, x in enumerate(self.target_langs) if x in self.target_langs[:i]), None)
+        if twice is not None:
+            raise ValueError(f"task.target_langs lists {twice!r} twice; list each language once")
         task.check(self)
         return self
 
@@ -77,6 +125,17 @@ class ModelsConfig(_Strict):
     emb: str = Field("use", description="f_emb: use (offline multilingual USE), a Hugging Face id, or tfhub:HANDLE")
     pooling: Literal["auto", "cls", "mean"] = Field(
         "auto", description="sentence vector of f_lm: auto (the model's own), cls (first token) or mean")
+
+    @field_validator("lm", "emb", mode="after")
+    @classmethod
+    def _some_model(cls, v: str) -> str:
+        if not v.strip():
+            raise PydanticCustomError(
+                "empty_model", "give a model: e5-small, use, a Hugging Face id (org/name) or a model folder")
+        if v != v.strip():
+            raise PydanticCustomError("spaces", "a model name has no spaces around it; write {v}",
+                                      {"v": repr(v.strip())})
+        return v
 
 
 class TrainConfig(_Strict):
@@ -95,8 +154,9 @@ class TrainConfig(_Strict):
     threads: int | None = Field(None, ge=1, le=512, description="CPU threads for torch (None: torch's default)")
 
 
-class MethodConfig(BaseModel):
-    """`name` picks the method; its other fields are that method's declared parameters."""
+class MethodConfig(_Checked):
+    """`name` picks the method; its other fields are that method's declared parameters (strict
+    like the rest of the config, however the method declared them)."""
 
     model_config = ConfigDict(extra="allow")
     name: str = Field("finetune", description="finetune")
@@ -114,7 +174,7 @@ class MethodConfig(BaseModel):
             allowed = ", ".join(sorted(schema.model_fields)) or "none"
             raise ValueError(f"method.{unknown[0]} is not a parameter of method {self.name}; its parameters: {allowed}")
         # Store every declared parameter, defaults included: a run's config is fully resolved.
-        self.__pydantic_extra__.update(schema(**given).model_dump())
+        self.__pydantic_extra__.update(schema.model_validate(given, strict=True).model_dump())
         return self
 
     def params(self) -> BaseModel:
@@ -124,9 +184,11 @@ class MethodConfig(BaseModel):
 
 
 class RunConfig(_Strict):
-    name: str = Field("", description="a label for the run (default: preset or method and task)")
-    preset: str = Field("", description="the preset this config started from")
-    description: str = Field("", description="what the run is for (presets describe themselves)")
+    name: str = Field("", max_length=MAX_NAME,
+                      description="a label for the run (default: preset or method and task)")
+    preset: str = Field("", max_length=MAX_NAME, description="the preset this config started from")
+    description: str = Field("", max_length=MAX_DESCRIPTION,
+                             description="what the run is for (presets describe themselves)")
     seed: int = Field(42, ge=0, le=2**31 - 1, description="seed of data splits, initialisation and order")
     task: TaskConfig = Field(default_factory=TaskConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
@@ -163,6 +225,28 @@ def _drop_none(d: Any) -> Any:
     return d
 
 
+def show_value(value: Any) -> str:
+    """A value as a sentence shows it: TOML's true/false, quoted text, long text cut short."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    if len(text) > 60:
+        size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+        text = text[:50] + "…" + text[-1] + size
+    return text
+
+
+def _section(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The config model that holds the field at `loc` (None: not a section of ours)."""
+    model: Any = RunConfig
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        model = field.annotation if field is not None else None
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+    return model
+
+
 def _first_error(err: ValidationError) -> str:
     e = err.errors()[0]
     loc = ".".join(str(p) for p in e["loc"])
@@ -170,10 +254,36 @@ def _first_error(err: ValidationError) -> str:
     if msg.startswith("Value error, "):
         return msg[len("Value error, "):]
     value = e.get("input")
-    if e["type"] == "extra_forbidden":
-        return f"{loc} is not a config field"
-    shown = "" if isinstance(value, dict) else f" is {value!r}"
-    return f"{loc}{shown}: {msg[0].lower() + msg[1:]}"
+    kind = e["type"]
+    if kind == "extra_forbidden":
+        section = _section(e["loc"])
+        if section is None:
+            return f"{loc} is not a config field"
+        where = ".".join(str(p) for p in e["loc"][:-1])
+        has = ", ".join(section.model_fields)
+        return f"{loc} is not a config field; {f'section {where}' if where else 'the config'} has: {has}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        section = _section((*e["loc"], "x"))
+        if section is not None:
+            first = next(iter(section.model_fields))
+            return (f"{loc} is {show_value(value)}: {loc} is a section of the config, not a value; "
+                    f"set its fields instead, e.g. {loc}.{first}")
+    msg = msg[0].lower() + msg[1:]
+    if kind in ("int_type", "float_type") and isinstance(value, bool):
+        msg += ", not true or false"
+    elif kind == "bool_type":
+        msg = "input should be true or false"
+        if isinstance(value, str) and value.strip() in ("true", "false"):
+            msg += "; write it without quotes"
+    elif kind in ("int_type", "float_type") and isinstance(value, str):
+        if type(parse_value(value.strip())) in (int, float):
+            msg += "; write it without quotes"
+    elif kind == "int_type" and isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        msg += f"; write {int(value)}"
+    elif kind == "finite_number":
+        msg = "input should be a finite number, not NaN or infinity"
+    shown = "" if isinstance(value, dict) else f" is {show_value(value)}"
+    return f"{loc}{shown}: {msg}"
 
 
 def validate(data: dict[str, Any]) -> RunConfig:

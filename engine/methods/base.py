@@ -22,14 +22,25 @@ if TYPE_CHECKING:
     from engine.tasks.base import TaskData
 
 
-class NoParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Params(BaseModel):
+    """Base of every method's parameters: unknown names refused, and types as strict as the rest
+    of the config (no true/false where a number belongs, no text for a number or a flag, no float
+    for an int, no NaN or infinity; an int is fine for a float)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class NoParams(Params):
+    pass
 
 
 class Method:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
+    #: the fields of the `models` config section this method builds classifiers from: only these
+    #: are checked before a run is created (engine.models.check)
+    uses_models: ClassVar[tuple[str, ...]] = ("lm",)
     #: True when the method trains on Dbi (task.parallel_size translation pairs)
     needs_parallel: ClassVar[bool] = False
 

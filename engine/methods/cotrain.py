@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from engine.methods import register
-from engine.methods.base import Method
+from engine.methods.base import Method, Params
 
 
-class PoolParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PoolParams(Params):
     rounds: int = Field(5, ge=1, le=100, description="rounds s: fine-tune, then label and grow the training sets")
     threshold: float = Field(0.9, ge=0, lt=1, description="confidence t a pseudo label must exceed")
     select_fraction: float = Field(1 / 3, gt=0, le=100,
@@ -202,6 +201,7 @@ class CoTraining(PseudoLabelLoop):
     description = "co-training: f_lm and f_emb teach each other with confident pseudo labels"
     Params = CotrainParams
     views = ("lm", "emb")
+    uses_models = views
     teaches = {"lm": "emb", "emb": "lm"}
 
 
@@ -211,4 +211,5 @@ class SelfTraining(PseudoLabelLoop):
     description = "self-training: f_lm learns from its own confident pseudo labels"
     Params = SelftrainParams
     views = ("lm",)
+    uses_models = views
     teaches = {"lm": "lm"}

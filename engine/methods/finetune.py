@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from engine.methods import register
-from engine.methods.base import Method
+from engine.methods.base import Method, Params
 
 
-class FinetuneParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FinetuneParams(Params):
     eval_each_epoch: bool = Field(True, description="evaluate on the test sets after every epoch")
 
 
@@ -19,6 +18,7 @@ class Finetune(Method):
     name = "finetune"
     description = "zero-shot fine-tuning of f_lm on the source language (baseline)"
     Params = FinetuneParams
+    uses_models = ("lm",)
 
     def setup(self) -> None:
         from engine.methods.pieces import make_model

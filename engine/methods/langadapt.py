@@ -15,18 +15,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from engine.methods import register
-from engine.methods.base import Method
+from engine.methods.base import Method, Params
 from engine.methods.cotrain import CotrainParams, CoTraining
 from engine.methods.finetune import Finetune, FinetuneParams
 
 
-class AlignmentParams(BaseModel):
+class AlignmentParams(Params):
     """What language adaptation adds to a fine-tuning: the losses, their data, stage 2."""
 
-    model_config = ConfigDict(extra="forbid")
     # below 0.01, 1/τ overflows half precision
     tau: float = Field(0.3, ge=0.01, le=10, description="temperature τ of both contrastive losses")
     lambda_la: float = Field(0.5, ge=0, le=100, description="weight λ_LA of label alignment (stage 1)")

@@ -26,6 +26,8 @@ class Task:
     kind: ClassVar[str] = "single"  # single | pair | tokens
     metric: ClassVar[str] = "accuracy"
     description: ClassVar[str] = ""
+    #: True for a task that reads the user's own files from `task.data_dir`
+    takes_data_dir: ClassVar[bool] = False
 
     def languages(self) -> list[str]:
         raise NotImplementedError
@@ -47,6 +49,9 @@ class Task:
     def check(self, cfg: "TaskConfig") -> None:
         """Raise ValueError (one sentence naming the field) for a config this task cannot serve.
         Called by config validation, so it must be cheap: no data is read."""
+        if cfg.data_dir is not None and not self.takes_data_dir:
+            raise ValueError(f"task.data_dir is {cfg.data_dir!r}: task {self.name} takes none (it brings its own "
+                             "data); leave task.data_dir out, or pick a task that reads your own files")
         if cfg.parallel_size > 0:
             targets = set(cfg.resolved_targets())
             if not targets & set(self.translated_languages()):
