@@ -9,6 +9,9 @@ if TYPE_CHECKING:
     from engine.models.base import TextClassifier
 
 OFFLINE_MODELS = ("e5-small", "use")
+#: what a `tfhub:` spec gets, before a run exists (engine.models.check) and in the worker
+TFHUB_UNAVAILABLE = "the TF-Hub backend is not available in this version"
+TFHUB_HINT = "use the Hugging Face LaBSE (sentence-transformers/LaBSE) or the offline 'use' model"
 
 
 def describe(spec: str) -> str:
@@ -33,12 +36,13 @@ def build_classifier(spec: str, n_labels: int, cfg: "RunConfig", progress=None) 
     elif spec.startswith("tfhub:"):
         from engine.models.hf import ModelLoadError
 
-        raise ModelLoadError(f"model {spec!r}: the TF-Hub backend is not available in this version",
-                             "use the Hugging Face LaBSE (sentence-transformers/LaBSE) or the offline 'use' model")
+        raise ModelLoadError(f"model {spec!r}: {TFHUB_UNAVAILABLE}", TFHUB_HINT)
     else:
         from engine.models.hf import HFEncoder
 
-        source = spec
+        import os
+
+        source = os.path.expanduser(spec) if spec.startswith("~") else spec  # as engine.models.check reads it
         if spec == "e5-small":
             from engine.models.e5_small import e5_small_dir
 
