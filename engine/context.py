@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import checkpoint as ckpt
+from engine import layout
 from engine.config import RunConfig
 from engine.events import EventWriter
 from engine.store import RunStore
@@ -19,7 +20,7 @@ class RunContext:
         self.config = config
         self.device = device
         self.run_dir: Path = store.run_dir(run_id)
-        self.events = EventWriter(self.run_dir / "events.jsonl", run_id)
+        self.events = EventWriter(layout.inside(self.run_dir, layout.EVENTS_FILE), run_id)
         self._stop_asked = False
         self._phase = ""
         self.best_mean: float | None = None
@@ -74,12 +75,12 @@ class RunContext:
     # ----- checkpoints
     def save_checkpoint(self, tag: str, method: Any, state: dict[str, Any]) -> None:
         t0 = time.perf_counter()
-        path = ckpt.save(self.run_dir / "checkpoints", tag, method.models(), method.trainers(), state)
+        path = ckpt.save(layout.checkpoints_dir(self.run_dir), tag, method.models(), method.trainers(), state)
         self.events.emit("checkpoint", tag=tag, path=str(path.relative_to(self.run_dir)),
                          seconds=round(time.perf_counter() - t0, 2))
 
     def latest_checkpoint(self) -> Path | None:
-        return ckpt.latest(self.run_dir / "checkpoints")
+        return layout.latest_checkpoint(self.run_dir)
 
     def restore_checkpoint(self, path: Path, method: Any) -> dict[str, Any]:
         for name, model in method.models().items():

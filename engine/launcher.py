@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from engine import layout
 from engine.config import ConfigError
 from engine.events import EventWriter
-from engine.store import RunStore, now_iso, pid_alive
+from engine.store import RESUMABLE, RunStore, boot_id, now_iso, pid_alive
 
 _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 _children: list[subprocess.Popen] = []  # reaped now and then, so ended workers leave no zombies
@@ -68,6 +70,12 @@ def parse_gpus(text: str | None) -> list[int] | None:
         raise ConfigError(f"--gpus is {text!r}; give GPU indices like 0 or 0,1, or cpu") from None
     if any(x < 0 for x in out):
         raise ConfigError(f"--gpus is {text!r}; GPU indices are 0 or more")
+    # Checked before a run exists: a run made for a GPU this machine lacks would train on the CPU later.
+    known = {g["index"] for g in gpu_inventory()}
+    missing = [g for g in out if g not in known]
+    if missing:
+        raise ConfigError(f"--gpus asks for GPU {missing[0]}; this machine has "
+                          + (f"GPU {', '.join(map(str, sorted(known)))}" if known else "no GPU (use --gpus cpu)"))
     return out
 
 
@@ -86,15 +94,16 @@ class LocalLauncher:
         _children[:] = [p for p in _children if p.poll() is None]
 
     def _running(self) -> list[dict[str, Any]]:
-        return [r for r in self.store.list_runs() if r.get("state") == "running"]
+        """Status of every run whose worker is alive."""
+        return [self.store.raw_status(r["id"]) for r in self.store.list_runs() if r.get("state") == "running"]
 
     def _pick(self, wanted: list[int] | None) -> list[int] | None:
         """The GPUs to give the run ([] = CPU), or None when it must wait."""
         running = self._running()
-        held = {g for r in running for g in (self.store.raw_status(r["id"]).get("gpus") or [])}
+        held = {g for st in running for g in (st.get("gpus") or [])}
         inventory = gpu_inventory()
         if wanted == [] or (wanted is None and not inventory):
-            cpu_runs = [r for r in running if not self.store.raw_status(r["id"]).get("gpus")]
+            cpu_runs = [st for st in running if not st.get("gpus")]
             return [] if len(cpu_runs) < max_cpu_runs() else None
         known = {g["index"] for g in inventory}
         if wanted:
@@ -111,56 +120,76 @@ class LocalLauncher:
         """Start the run now if a device is free, else queue it. Returns the new state."""
         self._reap()
         with self.store._lock("launch"):
-            picked = self._pick(gpus)
-            if picked is None:
-                self.store.write_status(run_id, {"state": "queued", "requested_gpus": gpus,
-                                                 "queued_at": now_iso()})
-                return "queued"
-            self._spawn(run_id, picked)
+            return self._start_locked(run_id, gpus)
+
+    def _start_locked(self, run_id: str, gpus: list[int] | None) -> str:
+        # Checked under the launch lock: whoever started the run a moment ago holds it no more,
+        # and a run is started once however many callers race for it.
+        st = self.store.status(run_id)
+        state = st.get("state")
+        if state == "running":
             return "running"
+        if state == "damaged":
+            raise ConfigError(f"run {run_id} is damaged: {st.get('damage')}")
+        if state not in ("queued", *RESUMABLE):
+            raise ConfigError(f"run {run_id} is {state}; only queued, {', '.join(RESUMABLE)} runs can start")
+        picked = self._pick(gpus)
+        if picked is None:
+            self.store.write_status(run_id, {"state": "queued", "requested_gpus": gpus, "queued_at": now_iso()})
+            return "queued"
+        self._spawn(run_id, picked)
+        return "running"
 
     def _spawn(self, run_id: str, gpus: list[int]) -> None:
-        folder = self.store.run_dir(run_id)
+        folder = self.store.run_dir(run_id).resolve()
         env = dict(os.environ)
         env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))  # "" hides every GPU: a CPU run
         env["PYTHONPATH"] = os.pathsep.join(x for x in (_PROJECT_ROOT, env.get("PYTHONPATH", "")) if x)
         env.setdefault("PYTHONUNBUFFERED", "1")
-        with open(folder / "worker.log", "ab") as log:
+        with open(layout.inside(folder, layout.LOG_FILE), "ab") as log:
             proc = subprocess.Popen([sys.executable, "-m", "engine.worker", str(folder)],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     env=env, start_new_session=True, close_fds=True, cwd=_PROJECT_ROOT)
         _children.append(proc)
-        self.store.write_status(run_id, {"state": "running", "pid": proc.pid, "gpus": gpus,
+        self.store.write_status(run_id, {"state": "running", "pid": proc.pid, "host": socket.gethostname(),
+                                         "boot_id": boot_id(), "gpus": gpus,
                                          "device": ("cuda:" + ",".join(map(str, gpus))) if gpus else "cpu",
                                          "launched": now_iso(), "error": None})
 
     def start_queued(self) -> list[str]:
-        """Start queued runs, oldest first, while devices are free."""
+        """Start queued runs, oldest first, while devices are free. The whole pass holds the
+        launch lock, so two callers (two workers ending together) never start one run twice."""
+        self._reap()
         started = []
-        for row in reversed(self.store.list_runs()):  # oldest first
-            if row.get("state") != "queued":
-                continue
-            wanted = self.store.raw_status(row["id"]).get("requested_gpus")
-            try:
-                if self.start(row["id"], wanted) == "running":
-                    started.append(row["id"])
-                else:
-                    break
-            except ConfigError:
-                continue
+        with self.store._lock("launch"):
+            for row in reversed(self.store.list_runs()):  # oldest first
+                if row.get("state") != "queued":
+                    continue
+                wanted = self.store.raw_status(row["id"]).get("requested_gpus")
+                try:
+                    if self._start_locked(row["id"], wanted) == "running":
+                        started.append(row["id"])
+                    else:
+                        break
+                except ConfigError:
+                    continue
         return started
 
     def stop(self, run_id: str, kill: bool = False) -> str:
         """Ask the worker to stop after its current step (SIGTERM), or kill it at once."""
         self._reap()
-        st = self.store.status(run_id)
-        state = st.get("state")
-        if state == "queued":
-            self.store.write_status(run_id, {"state": "stopped", "ended": now_iso()})
-            return "stopped"
+        with self.store._lock("launch"):  # a queued run is stopped, or started, never both
+            st = self.store.status(run_id)
+            state = st.get("state")
+            if state == "queued":
+                self.store.write_status(run_id, {"state": "stopped", "ended": now_iso()})
+                return "stopped"
         if state != "running":
             raise ConfigError(f"run {run_id} is {state}, not running; nothing to stop")
-        pid = int(st["pid"])
+        if st.get("host") and st["host"] != socket.gethostname():
+            raise ConfigError(f"run {run_id} runs on host {st['host']}, not this one ({socket.gethostname()}); "
+                              "stop it there")
+        pid = st["pid"]
         if not kill:
             os.kill(pid, signal.SIGTERM)
             return "stopping"
@@ -168,13 +197,14 @@ class LocalLauncher:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        folder = self.store.run_dir(run_id)
         for _ in range(50):
             self._reap()
-            if not pid_alive(pid):
+            if not pid_alive(pid, folder):
                 break
             time.sleep(0.05)
         self.store.write_status(run_id, {"state": "stopped", "ended": now_iso(), "killed": True})
-        with EventWriter(self.store.run_dir(run_id) / "events.jsonl", run_id) as ev:
+        with EventWriter(layout.inside(folder, layout.EVENTS_FILE), run_id) as ev:
             ev.emit("stopped", reason="killed", resumable=True)
         self.start_queued()
         return "stopped"

@@ -13,7 +13,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from engine.store import RunStore, now_iso
+from engine import layout
+from engine.errors import ConfigError, WriteFailed
+from engine.store import RunStore, now_iso, owner_alive, worker_identity
 
 
 def error_hint(err: BaseException) -> str:
@@ -22,6 +24,11 @@ def error_hint(err: BaseException) -> str:
     if hint:
         return hint
     text = str(err)
+    if isinstance(err, WriteFailed) or "no space left" in text.lower():
+        return "free space on the disk of the runs folder (or fix its permissions), then resume the run"
+    if isinstance(err, ConfigError):
+        return ("restore the run's config.toml (`xlu-tui runs reindex` rebuilds a damaged one from the event log), "
+                "then resume the run")
     if "out of memory" in text.lower():
         return "lower train.batch_size or train.max_length, or use a GPU with more memory; then resume"
     if isinstance(err, MemoryError):
@@ -46,11 +53,27 @@ def pick_device(cfg: Any) -> Any:
 def run(run_dir: Path) -> int:
     store = RunStore(run_dir.parent)
     run_id = run_dir.name
-    cfg = store.config(run_id)
-    resumed = (run_dir / "events.jsonl").exists() and (run_dir / "events.jsonl").stat().st_size > 0
-    store.write_status(run_id, {"state": "running", "pid": os.getpid(), "host": socket.gethostname(),
-                                "started": store.raw_status(run_id).get("started") or now_iso(),
-                                "ended": None, "error": None, "phase": "start"})
+    me = worker_identity()
+
+    def free(st: dict[str, Any]) -> bool:  # no other live worker owns the folder
+        return not (st.get("state") == "running" and st.get("pid") != me["pid"] and owner_alive(st, run_dir))
+
+    claimed = store.write_status(run_id, {"state": "running", **me, "ended": None, "error": None, "phase": "start"},
+                                 expect=free)
+    if claimed is None:
+        print(f"run {run_id} already has a live worker; this one leaves it alone", file=sys.stderr)
+        return 2
+    if not claimed.get("started"):
+        store.write_status(run_id, {"started": now_iso()})
+    events_path = layout.inside(run_dir, layout.EVENTS_FILE)
+    resumed = events_path.exists() and events_path.stat().st_size > 0
+    try:
+        cfg = store.config(run_id)
+    except ConfigError as err:  # a config damaged since the run was made: a readable failure
+        from engine.events import EventWriter
+
+        with EventWriter(events_path, run_id) as events:
+            return _failed(store, run_id, events, err)
     from engine.context import RunContext
 
     ctx = RunContext(store, run_id, cfg, device=None)
@@ -88,16 +111,14 @@ def run(run_dir: Path) -> int:
         store.write_results(run_id, results)
         store.write_status(run_id, {"state": "finished", "ended": now_iso(), "phase": "done"})
         ctx.emit("finished", results=results)
+        # Nothing resumes a finished run and a clone starts from its config: its checkpoint
+        # (weights and optimizer, hundreds of MB) would only take room.
+        from engine import checkpoint
+
+        checkpoint.discard(run_dir)
         return 0
     except BaseException as err:  # noqa: BLE001 - every failure must leave a readable, resumable run
-        traceback.print_exc()
-        # All of a multi-line message (libraries list the alternatives on later lines), on one line.
-        message = " ".join(x.strip() for x in str(err).splitlines() if x.strip())[:800] or type(err).__name__
-        hint = error_hint(err)
-        store.write_status(run_id, {"state": "failed", "ended": now_iso(),
-                                    "error": {"class": type(err).__name__, "message": message, "hint": hint}})
-        ctx.emit("failed", error=type(err).__name__, message=message, hint=hint, resumable=True)
-        return 1
+        return _failed(store, run_id, ctx.events, err)
     finally:
         ctx.events.close()
         try:
@@ -106,6 +127,20 @@ def run(run_dir: Path) -> int:
             LocalLauncher(store).start_queued()
         except Exception:  # the queue is retried by the next launcher call anyway
             traceback.print_exc()
+
+
+def _failed(store: RunStore, run_id: str, events: Any, err: BaseException) -> int:
+    """Record a failure where the UI reads it: status (error and hint) and a `failed` event."""
+    traceback.print_exc()
+    # All of a multi-line message (libraries list the alternatives on later lines), on one line.
+    message = " ".join(x.strip() for x in str(err).splitlines() if x.strip())[:800] or type(err).__name__
+    hint = error_hint(err)
+    try:
+        store.write_status(run_id, {"state": "failed", "ended": now_iso(),
+                                    "error": {"class": type(err).__name__, "message": message, "hint": hint}})
+    finally:
+        events.emit("failed", error=type(err).__name__, message=message, hint=hint, resumable=True)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:

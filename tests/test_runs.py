@@ -96,9 +96,14 @@ def test_foreground_run_returns_exit_code_of_the_run(runs_dir, tiny_model):
     assert "finished" in out.stdout
 
 
-def test_failed_run_exits_1_and_keeps_a_readable_reason(runs_dir, tmp_path):
+def test_failed_run_exits_1_and_keeps_a_readable_reason(runs_dir, tmp_path, tiny_model):
+    # a folder that passes the checks made before a run exists (config.json, weights and
+    # tokenizer files are there) but whose weights are not weights: only loading finds out
+    import shutil
+
     broken = tmp_path / "not-a-model"
-    broken.mkdir()
+    shutil.copytree(tiny_model, broken)
+    (broken / "model.safetensors").write_bytes(b"\x00" * 64)
     args = ["run", "--set", f"models.lm={broken}", "--set", "task.max_source=20"]
     out = cli(*args, runs_dir=runs_dir)
     assert out.returncode == 1

@@ -45,7 +45,7 @@ def load_pretrained(source: str) -> tuple[Any, Any]:
     try:
         tok = AutoTokenizer.from_pretrained(source)
         model = AutoModel.from_pretrained(source)
-    except (OSError, ValueError) as err:
+    except Exception as err:  # noqa: BLE001 - OSError, ValueError, safetensors' own: one sentence naming the model
         if Path(source).is_dir():
             hint = f"the folder {source} must hold a transformers model (config.json, weights, tokenizer)"
         elif offline:
@@ -54,7 +54,7 @@ def load_pretrained(source: str) -> tuple[Any, Any]:
         else:
             hint = (f"check the model id {source!r} on the Hugging Face hub, your network, "
                     "or give a local folder")
-        raise ModelLoadError(f"cannot load model {source!r}: {str(err).splitlines()[0]}", hint) from err
+        raise ModelLoadError(f"cannot load model {source!r}: {(str(err).splitlines() or [type(err).__name__])[0]}", hint) from err
     return tok, model
 
 
