@@ -225,7 +225,7 @@ async def test_delete_asks_first(runs):
 async def test_running_run_updates_in_the_table_and_stops(runs, worker_process):
     launcher = FakeLauncher()
     app = app_for(runs, launcher=launcher)
-    rid = make_running_run(runs, "tiny-seed7", worker_process(), name="going")
+    rid = make_running_run(runs, "tiny-seed7", worker_process, name="going")
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded_runs(pilot)
         await move_to(pilot, "going")
@@ -284,7 +284,7 @@ async def test_export_renders_markdown_and_writes_it(runs):
 
 async def test_live_follows_a_running_run_as_it_writes(runs, worker_process):
     app = app_for(runs)
-    rid = make_running_run(runs, "tiny-seed7", worker_process(), name="following")
+    rid = make_running_run(runs, "tiny-seed7", worker_process, name="following")
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded_runs(pilot)
         await move_to(pilot, "following")
@@ -343,7 +343,7 @@ async def test_live_shows_every_loss_term_that_arrives_and_the_stage_that_trains
     """Language adaptation trains f_lm in two stages with terms of their own (ce+la, then ce+sa):
     the panel shows each term per model, dims those the current step no longer reports, and the
     progress line and head say which stage trains. A method without pseudo-labels has no pools."""
-    rid = make_running_run(runs, "tiny-seed7", worker_process(), name="staged")
+    rid = make_running_run(runs, "tiny-seed7", worker_process, name="staged")
     config = Path(runs) / rid / "config.toml"
     config.write_text(config.read_text().replace('name = "finetune"', 'name = "translate-train"'))
     assert 'name = "translate-train"' in config.read_text()
@@ -493,7 +493,7 @@ async def test_save_as_toml_then_launch_opens_the_run_live(runs):
         assert [type(s) for s in app.screen_stack] == [RunsScreen, LiveScreen]
 
 
-async def test_clone_fills_the_form_marks_changes_and_sizes_the_work(runs):
+async def test_clone_fills_the_form_marks_changes_and_sizes_the_work(runs, monkeypatch):
     from engine.config import config_diff
 
     launcher = FakeLauncher()
@@ -515,6 +515,18 @@ async def test_clone_fills_the_form_marks_changes_and_sizes_the_work(runs):
         await type_into(pilot, screen, "seed", "9")
         assert screen.row("seed").has_class("-changed")
         assert "1 change from run tiny-seed7" in await shown(pilot, "#changes")
+        try:
+            import engine.models.check  # noqa: F401
+        except ImportError:
+            pass
+        else:  # the recorded runs' model folder is not on this machine: the launch says so, makes no run
+            before = sorted(p.name for p in Path(runs).iterdir())
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: any("models.lm" in n.message and "no such folder" in n.message
+                                           for n in app._notifications), what="the model check's sentence")
+            assert launcher.calls == [] and sorted(p.name for p in Path(runs).iterdir()) == before
+            assert isinstance(app.screen, NewRunScreen)
+            monkeypatch.setattr("xlu_tui.app.check_models", lambda cfg: None)  # as if the folder were here
         await pilot.press("ctrl+r")
         live = await until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen, what="live")
         diff = config_diff(RunStore(runs).config_dict(src), RunStore(runs).config_dict(live.run_id))
@@ -554,15 +566,15 @@ async def test_question_mark_lists_the_keys(runs):
 
 
 async def test_quitting_leaves_a_run_going_and_reopening_follows_it(runs, worker_process):
-    pid = worker_process()
-    rid = make_running_run(runs, "tiny-seed7", pid, name="survivor")
+    rid = make_running_run(runs, "tiny-seed7", worker_process, name="survivor")
+    pid = RunStore(runs).raw_status(rid)["pid"]
     app = app_for(runs)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_live(pilot, "survivor")
         await pilot.press("q")
     from engine.store import pid_alive
 
-    assert pid_alive(pid) and RunStore(runs).status(rid)["state"] == "running"
+    assert pid_alive(pid, RunStore(runs).run_dir(rid)) and RunStore(runs).status(rid)["state"] == "running"
     with writer_for(runs, rid) as w:
         w.emit("started", pid=pid, host="h")
         w.emit("log", level="info", message="still here")

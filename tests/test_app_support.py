@@ -111,12 +111,12 @@ async def until(pilot: Any, cond: Callable[[], Any], timeout: float = 10.0, what
 
 @pytest.fixture
 def worker_process():
-    """A process that `pid_alive` takes for a worker (its command line names engine.worker), so a
-    run can be `running` without training anything."""
+    """Starts a process that `pid_alive` takes for the worker of a run folder (its command line
+    names engine.worker and the folder), so a run can be `running` without training anything."""
     procs: list[subprocess.Popen] = []
 
-    def spawn() -> int:
-        p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "engine.worker"],
+    def spawn(folder: Path) -> int:
+        p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "engine.worker", str(folder)],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)
         procs.append(p)
@@ -128,10 +128,11 @@ def worker_process():
         p.wait()
 
 
-def make_running_run(runs_dir: Path, template: str, pid: int, name: str = "live-run",
+def make_running_run(runs_dir: Path, template: str, spawn: Callable[[Path], int], name: str = "live-run",
                      method: str | None = None) -> str:
-    """A run folder in state `running` (owned by `pid`) with the config of a recorded run and no
-    events yet: tests write its events."""
+    """A run folder in state `running`, owned by the process `spawn(folder)` starts (the
+    `worker_process` fixture), with the config of a recorded run and no events yet: tests write
+    its events."""
     store = RunStore(runs_dir)
     src = store.run_dir(run_id(runs_dir, template))
     text = (src / "config.toml").read_text()
@@ -145,6 +146,7 @@ def make_running_run(runs_dir: Path, template: str, pid: int, name: str = "live-
     folder = Path(runs_dir) / rid
     folder.mkdir()
     (folder / "config.toml").write_text(tomli_w.dumps(data))
+    pid = spawn(folder)
     started = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(NOW - 95))
     store.write_status(rid, {"state": "running", "pid": pid, "device": "cpu", "created": started,
                              "started": started, "rounds": 3, "round": 1, "phase": "train"})
@@ -208,7 +210,18 @@ def writer_for(runs_dir: Path, rid: str) -> EventWriter:
     return EventWriter(Path(runs_dir) / rid / "events.jsonl", rid, clock=lambda: NOW)
 
 
+# --------------------------------------------------------------------------- damaged runs
+
+BROKEN = {"status.json": "{not json", "config.toml": "name = [\n", "results.json": "{\"lm\": "}
+
+
+def damage(runs_dir: Path, rid: str, file: str = "status.json") -> None:
+    """Make one file of a run's folder unreadable, as a crash or a bad hand edit leaves it."""
+    (Path(runs_dir) / rid / file).write_text(BROKEN[file], encoding="utf-8")
+
+
 __all__ = [
     "DATA", "NOW", "FakeLauncher", "anyio_backend", "topics_corpus_read", "runs", "run_id", "app_for",
     "until", "worker_process", "make_running_run", "cotrain_stream", "append_events", "writer_for",
+    "damage",
 ]

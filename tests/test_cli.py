@@ -39,6 +39,12 @@ def test_engine_never_imports_textual():
     (["run", "--preset", "demo-finetune", "--gpus", "x"], ["--gpus", "'x'"]),
     (["runs", "list", "--state", "bogus"], ["--state", "'bogus'", "queued, running, finished, failed"]),
     (["runs", "list", "--state", "bogus", "--json"], ["--state", "'bogus'", "interrupted"]),
+    # an unset shell variable: never the current folder
+    (["runs", "list", "--runs-dir", ""], ["--runs-dir is empty"]),
+    (["--runs-dir", "", "runs", "list"], ["--runs-dir is empty"]),
+    (["run", "--preset", "demo-finetune", "--runs-dir", ""], ["--runs-dir is empty"]),
+    (["runs", "export", "-o", "."], ["-o .", "is a folder"]),
+    (["runs", "export", "-o", "no-such-folder/x.md"], ["-o no-such-folder/x.md", "no-such-folder does not exist"]),
 ])
 def test_bad_input_exits_2_with_one_sentence(args, words, runs_dir):
     out = cli(*args, runs_dir=runs_dir)
@@ -236,9 +242,11 @@ def test_hints_leave_out_the_default_runs_dir():
 
 
 @pytest.fixture
-def busy_cpu():
-    """A process `pid_alive` takes for a worker, so a new CPU run waits queued and trains nothing."""
-    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "engine.worker"],
+def busy_cpu(recorded):
+    """A process `pid_alive` takes for the worker of run a4c9 (its command line names engine.worker
+    and the run folder), so a new CPU run waits queued and trains nothing."""
+    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "engine.worker",
+                          str(recorded / "20261122-0541-a4c9")],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
     yield p.pid
@@ -374,3 +382,106 @@ def test_how_long_names_earlier_runs_and_the_measured_machine():
     text = how_long("demo", rows, {"cores": 2, "gpus": []})
     assert "2 earlier demo runs here took 14 min to 20 min" in text and "2 CPU cores and no GPU" in text, text
     assert "no earlier run of this config" in how_long(None, [], {"cores": 2, "gpus": []})
+
+
+
+# --------------------------------------------------------------------------- rm, runs folders, damaged runs
+
+def test_an_empty_xlu_runs_dir_means_the_default(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from xlu_tui.cli import State, main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XLU_RUNS_DIR", "")
+    assert main(["runs", "list", "--json"]) == 0
+    assert State.runs_dir == Path("runs") and json.loads(capsys.readouterr().out) == []
+    assert not (tmp_path / ".gitignore").exists()
+
+
+def test_rm_checks_every_run_before_deleting_any(recorded):
+    out = cli("runs", "rm", "a4c9", "nope", "--yes", "--runs-dir", str(recorded), env=NO_RUNS_DIR)
+    assert out.returncode == 2 and "run 'nope' does not exist" in out.stderr and out.stdout == ""
+    assert (recorded / "20261122-0541-a4c9").is_dir(), "nothing may be deleted when one id is wrong"
+
+
+def test_rm_of_one_run_named_twice_deletes_it_once(recorded):
+    out = cli("runs", "rm", "a4c9", "20261122-0541-a4c9", "tiny-seed7", "--yes", "--runs-dir", str(recorded),
+              env=NO_RUNS_DIR)
+    assert out.returncode == 0 and out.stdout == "deleted 20261122-0541-a4c9\n", out.stdout + out.stderr
+    assert not (recorded / "20261122-0541-a4c9").exists() and (recorded / "20261122-0541-c7dc").is_dir()
+
+
+def test_rm_of_a_running_run_among_others_deletes_nothing(recorded):
+    from engine.store import RunStore
+
+    running = recorded / "20261122-0541-c7dc"
+    # a process the store takes for that run's worker (its command line names engine.worker and the folder)
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "engine.worker", str(running)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        RunStore(recorded).write_status(running.name, {"state": "running", "pid": worker.pid})
+        assert RunStore(recorded).status(running.name)["state"] == "running"
+        out = cli("runs", "rm", "a4c9", "c7dc", "--yes", "--runs-dir", str(recorded), env=NO_RUNS_DIR)
+    finally:
+        worker.kill()
+        worker.wait()
+    assert out.returncode == 2 and f"{running.name} is running" in out.stderr and "nothing was deleted" in out.stderr
+    assert (recorded / "20261122-0541-a4c9").is_dir() and out.stdout == ""
+
+
+def test_rm_of_a_run_someone_else_deleted_meanwhile_is_one_sentence(recorded, monkeypatch, capsys):
+    from engine.store import RunStore
+    from xlu_tui.cli import main
+
+    def gone(self, run_id):  # noqa: ANN001
+        raise FileNotFoundError(2, "No such file or directory", str(self.root / run_id))
+
+    monkeypatch.setattr(RunStore, "remove", gone)
+    assert main(["runs", "rm", "a4c9", "c7dc", "--yes", "--runs-dir", str(recorded)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["run 20261122-0541-a4c9 was already gone (deleted meanwhile by another process)",
+                   "run 20261122-0541-c7dc was already gone (deleted meanwhile by another process)"]
+
+
+def _main(capsys, *args):  # noqa: ANN001, ANN202
+    from xlu_tui.cli import main
+
+    rc = main(list(args))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_damaged_runs_in_list_show_resume_and_clone(recorded, capsys, monkeypatch):
+    from test_app_support import damage
+
+    monkeypatch.setenv("COLUMNS", "120")
+    bad = "20261122-0541-c7dc"
+    damage(recorded, bad, "status.json")
+    where = ["--runs-dir", str(recorded)]
+    rc, out, err = _main(capsys, "runs", "list", *where)
+    assert rc == 0, err
+    line = next(x for x in out.splitlines() if bad in x)
+    assert "damaged" in line and "tiny-seed8" in line, out
+    assert all(rid in out for rid in NAMES), "the other runs are listed as ever"
+    assert bad in err and "status.json" in err and f"runs show {bad}" in err, err
+    rc, out, _ = _main(capsys, "runs", "list", "--state", "damaged", "--json", *where)
+    assert rc == 0 and [r["id"] for r in json.loads(out)] == [bad]
+    # show: what is wrong and how to recover; --json has the fields
+    rc, out, _ = _main(capsys, "runs", "show", bad, *where)
+    assert rc == 0
+    lines = out.splitlines()
+    assert "damaged" in lines[0] and bad in lines[0]
+    assert any(x.startswith("what is wrong: ") and "status.json" in x for x in lines), out
+    assert any(x.startswith("to recover: ") for x in lines), out
+    rc, out, _ = _main(capsys, "runs", "show", bad, "--json", *where)
+    shown = json.loads(out)
+    assert rc == 0 and shown["state"] == "damaged" and "status.json" in shown["damage"] and shown["recovery"]
+    # resume and clone: one sentence, exit 2, no new run
+    for verb, word in (("resume", "resumed"), ("clone", "cloned")):
+        rc, out, err = _main(capsys, "runs", verb, bad, *where)
+        lines = [x for x in err.splitlines() if x.strip()]
+        assert rc == 2 and len(lines) == 1 and f"run {bad} cannot be {word}: " in lines[0], err
+        assert "status.json" in lines[0]
+    assert len(list(recorded.glob("2*"))) == len(NAMES)

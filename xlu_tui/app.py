@@ -21,6 +21,21 @@ from engine.store import RESUMABLE, RunStore
 from xlu_tui.messages import ActionDone
 
 
+def damage_sentence(info: dict[str, Any]) -> str:
+    """The store's sentence on what is wrong with a damaged run, without its full stop."""
+    return str(info.get("damage") or "a file of its folder cannot be read").strip().rstrip(".")
+
+
+def check_models(config: Any) -> None:
+    """The engine's check that every model of the config can be loaded (ConfigError if not);
+    nothing while the engine has no such check."""
+    try:
+        from engine.models.check import check_models as check
+    except ImportError:
+        return
+    check(config)
+
+
 class XluApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "xlu-tui"
@@ -109,6 +124,14 @@ class XluApp(App[None]):
         self.push_screen(ConfirmScreen(question, yes=yes), done)
 
     # ----- run actions: the engine's calls, in a thread; the outcome comes back as ActionDone
+    def refuse_damaged(self, row: dict[str, Any], verb: str, more: str = "") -> bool:
+        """True (and one sentence said) when `row`'s run is damaged: it cannot be `verb`."""
+        if row.get("state") != "damaged":
+            return False
+        self.notify(f"run {row.get('id')} cannot be {verb}: {damage_sentence(row)}{more}",
+                    title="damaged run", severity="error", timeout=8)
+        return True
+
     def resume_run(self, run_id: str) -> None:
         self.act_on_run("resume", run_id)
 
@@ -129,6 +152,9 @@ class XluApp(App[None]):
         outcome, error = "", None
         try:
             if verb == "resume":
+                info = self.store.show(run_id)
+                if info.get("state") == "damaged":
+                    raise ConfigError(f"run {run_id} cannot be resumed: {damage_sentence(info)}")
                 state = self.store.status(run_id).get("state")
                 if state not in RESUMABLE:
                     raise ConfigError(f"run {run_id} is {state}; only {', '.join(RESUMABLE)} runs can be resumed")
@@ -154,6 +180,7 @@ class XluApp(App[None]):
     def _launch(self, config: Any, gpus: list[int] | None) -> None:
         run_id, outcome, error = "", "", None
         try:
+            check_models(config)
             run_id = self.store.create(config)
             outcome = self.launcher.start(run_id, gpus)
         except ConfigError as err:

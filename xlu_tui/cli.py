@@ -115,12 +115,13 @@ def _launch(run_id: str, detach: bool, gpus: Optional[list[int]], as_json: bool)
 
 
 def _check_models(cfg: Any) -> None:
-    """Every model the config names can be loaded (a ConfigError if not), before a run exists."""
+    """Every model the config names can be loaded (a ConfigError if not), before a run exists.
+    `cfg` is a RunConfig or a function that reads one (read only when there is a check)."""
     try:
         from engine.models.check import check_models
     except ImportError:  # pragma: no cover - the check arrives with its own change
         return
-    check_models(cfg)
+    check_models(cfg() if callable(cfg) else cfg)
 
 
 def _interactive() -> bool:
@@ -191,7 +192,22 @@ def run(config: Annotated[Optional[Path], typer.Argument(help="a TOML config fil
 
 def _state_style(state: str) -> str:
     return {"running": "bold green", "queued": "yellow", "finished": "blue", "failed": "bold red",
-            "stopped": "magenta", "interrupted": "bold magenta"}.get(state, "")
+            "stopped": "magenta", "interrupted": "bold magenta", "damaged": "bold reverse red"}.get(state, "")
+
+
+def _refuse_damaged(store: Any, run_id: str, verb: str) -> dict[str, Any]:
+    """The run's show(); a damaged run cannot be resumed or cloned: one sentence (exit 2)."""
+    from engine.config import ConfigError
+
+    info = store.show(run_id)
+    if info.get("state") == "damaged":
+        raise ConfigError(f"run {run_id} cannot be {verb}: {_sentence(info.get('damage'))}; "
+                          f"{command_hint(store.root, 'runs', 'show', run_id)} says how to recover")
+    return info
+
+
+def _sentence(text: Any) -> str:
+    return str(text or "a file of its folder cannot be read").strip().rstrip(".")
 
 
 def _pct(v: Any) -> str:
@@ -233,7 +249,8 @@ def list_layout(rows: list[dict[str, str]], width: int) -> tuple[list[str], dict
 @runs_app.command("list")
 def runs_list(as_json: JsonOpt = False,
               state: Annotated[Optional[str], typer.Option("--state", help="only runs in this state "
-                                                           "(queued, running, finished, failed, stopped, interrupted)")] = None,
+                                                           "(queued, running, finished, failed, stopped, interrupted, "
+                                                           "damaged)")] = None,
               runs_dir: RunsDirOpt = None) -> None:
     """Every run, newest first."""
     from engine.config import ConfigError
@@ -280,6 +297,11 @@ def runs_list(as_json: JsonOpt = False,
     for c in cells:
         table.add_row(*[Text(c[col], style=_state_style(c[col])) if col == "state" else c[col] for col in cols])
     console.print(table)
+    # what is wrong with a damaged run, after the table (on stderr: the table stays the same for scripts)
+    for r in rows:
+        if r.get("state") == "damaged":
+            say(f"damaged run {r['id']}: {_sentence(r.get('damage'))}; "
+                f"{command_hint(store.root, 'runs', 'show', r['id'])} says how to recover", err=True)
 
 
 @runs_app.command("show")
@@ -288,14 +310,44 @@ def runs_show(run_id: RunArg, as_json: JsonOpt = False, runs_dir: RunsDirOpt = N
     from engine.export import round_history
 
     store = _store(runs_dir)
-    info = store.show(store.resolve(run_id))
-    info["rounds"] = round_history(Path(info["dir"]) / "events.jsonl")
+    rid = store.resolve(run_id)
+    info = store.show(rid)
+    try:
+        info["rounds"] = round_history(Path(info.get("dir") or store.run_dir(rid)) / "events.jsonl")
+    except OSError:  # a damaged run's events may be unreadable too: no rounds then
+        info["rounds"] = []
     if as_json:
         _print_json(info)
+        return
+    if info.get("state") == "damaged":
+        _show_damaged(store, info)
         return
     from xlu_tui.watch import render_show
 
     render_show(info)
+
+
+def _show_damaged(store: Any, info: dict[str, Any]) -> None:
+    """What is wrong with a damaged run, and how to get it back (or rid of it)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    rid = info["id"]
+    console.print(Text.assemble((f"{info.get('name') or '(name unreadable)'}  ", "bold"), (rid, "dim"), "  ",
+                                ("damaged", _state_style("damaged"))))
+    cfg = info.get("config") or {}
+    if cfg:
+        task = cfg.get("task") or {}
+        console.print(Text(f"task {task.get('name')}  {task.get('source_lang')} → "
+                           f"{', '.join(task.get('target_langs') or []) or 'all'}   "
+                           f"method {(cfg.get('method') or {}).get('name')}"))
+    console.print(Text(f"what is wrong: {_sentence(info.get('damage'))}."), soft_wrap=True)
+    recovery = info.get("recovery") or (
+        f"fix or delete that file, then {command_hint(store.root, 'runs', 'reindex')}; "
+        f"or delete the run: {command_hint(store.root, 'runs', 'rm', rid)}")
+    console.print(Text(f"to recover: {_sentence(recovery)}."), soft_wrap=True)
+    console.print(Text(f"folder: {info.get('dir') or store.run_dir(rid)}", style="dim"), soft_wrap=True)
 
 
 @runs_app.command("watch")
@@ -330,9 +382,11 @@ def runs_resume(run_id: RunArg, detach: DetachOpt = False, gpus: GpusOpt = None,
 
     store = _store(runs_dir)
     rid, devices = store.resolve(run_id), parse_gpus(gpus)
+    _refuse_damaged(store, rid, "resumed")
     state = store.status(rid).get("state")
     if state not in RESUMABLE:
         raise ConfigError(f"run {rid} is {state}; only {', '.join(RESUMABLE)} runs can be resumed")
+    _check_models(lambda: store.config(rid))
     raise typer.Exit(_launch(rid, detach, devices, as_json))
 
 
@@ -345,13 +399,17 @@ def runs_clone(run_id: RunArg, set_: SetOpt = None, name: NameOpt = None, detach
 
     store = _store(runs_dir)
     devices = parse_gpus(gpus)
-    data = store.config_dict(store.resolve(run_id))
+    rid = store.resolve(run_id)
+    _refuse_damaged(store, rid, "cloned")
+    data = store.config_dict(rid)
     data["name"] = ""
     for s in set_ or []:
         apply_set(data, s)
     if name:
         data["name"] = name
-    new_id = store.create(validate(data))
+    cfg = validate(data)
+    _check_models(cfg)
+    new_id = store.create(cfg)
     raise typer.Exit(_launch(new_id, detach, devices, as_json))
 
 
@@ -359,14 +417,38 @@ def runs_clone(run_id: RunArg, set_: SetOpt = None, name: NameOpt = None, detach
 def runs_rm(run_ids: Annotated[list[str], typer.Argument(help="runs to delete")],
             yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
             runs_dir: RunsDirOpt = None) -> None:
-    """Delete runs (folder and history entry)."""
+    """Delete runs (folder and history entry). Every run is checked before any is deleted."""
+    from engine.config import ConfigError
+
     store = _store(runs_dir)
-    ids = [store.resolve(r) for r in run_ids]
+    ids = list(dict.fromkeys(store.resolve(r) for r in run_ids))  # a run named twice goes once
+    for rid in ids:
+        if store.status(rid).get("state") == "running":
+            others = "; nothing was deleted" if len(ids) > 1 else ""
+            raise ConfigError(f"run {rid} is running; stop it first "
+                              f"({command_hint(store.root, 'runs', 'stop', rid)}){others}")
     if not yes and sys.stdin.isatty():
         typer.confirm(f"delete {len(ids)} run(s): {', '.join(ids)}?", abort=True)
     for rid in ids:
-        store.remove(rid)
+        try:
+            store.remove(rid)
+        except FileNotFoundError:
+            say(f"run {rid} was already gone (deleted meanwhile by another process)", err=True)
+            continue
         typer.echo(f"deleted {rid}")
+
+
+def _writable_output(output: Path) -> None:
+    """`-o FILE` names a file that can be written, before anything is rendered."""
+    from engine.config import ConfigError
+
+    if output.is_dir():
+        raise ConfigError(f"-o {output} is a folder; give a file name, like {output / 'results.md'}")
+    parent = output.parent
+    if not parent.is_dir():
+        raise ConfigError(f"-o {output}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        raise ConfigError(f"-o {output}: cannot write there (permission denied)")
 
 
 @runs_app.command("export")
@@ -383,6 +465,8 @@ def runs_export(run_ids: Annotated[Optional[list[str]], typer.Argument(help="run
 
     if fmt not in FORMATS:
         raise ConfigError(f"--format is {fmt!r}; allowed: {', '.join(FORMATS)}")
+    if output is not None:
+        _writable_output(output)
     store = _store(runs_dir)
     ids = [store.resolve(r) for r in run_ids] if run_ids else [r["id"] for r in store.list_runs() if r["state"] == "finished"]
     runs = [store.show(i) for i in sorted(ids)]
@@ -398,7 +482,10 @@ def runs_export(run_ids: Annotated[Optional[list[str]], typer.Argument(help="run
     runs = [r for r in runs if r not in empty]
     text = (render_summary if summary else render)(runs, fmt)
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"-o {output}: cannot write there ({err.strerror or err})") from None
         typer.echo(f"wrote {output}")
     else:
         typer.echo(text, nl=False)

@@ -73,6 +73,7 @@ A running run is followed as it writes; a finished one is replayed from its even
         self._keys: dict[str, Any] = {}
         self._params: dict[str, list[str]] = {}  # method -> its declared parameters
         self.applied = 0
+        self.damaged = False  # a file of the run's folder cannot be read (store.show says which)
         self.loaded = False  # the folder has been read once
         self.has_checkpoint = False  # checkpoints/LATEST exists: a resume continues, not starts over
         self._keys_state = ""  # the state the footer's keys were last checked for
@@ -131,6 +132,7 @@ A running run is followed as it writes; a finished one is replayed from its even
                                                          f"{escape(msg.error or '')}")
             return
         self.info = msg.info
+        self.damaged = msg.info.get("state") == "damaged"
         self.has_checkpoint = bool(msg.info.get("has_checkpoint"))
         self.config = msg.info.get("config") or {}
         self.status = msg.info.get("status") or {}
@@ -197,6 +199,8 @@ A running run is followed as it writes; a finished one is replayed from its even
     # ----- drawing -----------------------------------------------------------------------
     @property
     def state(self) -> str:
+        if self.damaged:
+            return "damaged"
         return self.status.get("state") or (self.live.state if self.live.events_seen else "queued")
 
     def method(self) -> str:
@@ -259,7 +263,8 @@ A running run is followed as it writes; a finished one is replayed from its even
         # short enough to leave the bar room at 80 columns (the head says the state too)
         note = {"queued": "queued: waiting for a free device",
                 "interrupted": "worker gone · r resumes",
-                "stopped": "stopped · r resumes", "failed": "failed"}.get(state, "")
+                "stopped": "stopped · r resumes", "failed": "failed",
+                "damaged": "damaged: a file of the run cannot be read"}.get(state, "")
         if state == "finished":
             note = "finished"
         if not self.loaded and not self.info:
@@ -271,7 +276,13 @@ A running run is followed as it writes; a finished one is replayed from its even
         err = self.live.error or (self.status.get("error") if self.state == "failed" else None)
         if not self._dirty("error", (self.state, str(err), self.has_checkpoint)):
             return
-        if self.state == "failed" and err:
+        if self.damaged:
+            from xlu_tui.screens.runs import damage_lines
+
+            box.update("\n".join(damage_lines(self.info, delete="[b]esc[/b] then [b]d[/b] deletes it")))
+            box.border_title = "damaged"
+            box.add_class("-shown")
+        elif self.state == "failed" and err:
             cls = err.get("class") or err.get("error")
             resume = ("[b]r[/b] resume from the last checkpoint" if self.has_checkpoint
                       else "[b]r[/b] resume (starts over: no checkpoint yet)")
@@ -426,10 +437,12 @@ A running run is followed as it writes; a finished one is replayed from its even
         self.app.stop_run(self.run_id, kill=True)
 
     def action_resume(self) -> None:
-        self.app.resume_run(self.run_id)
+        if not self.app.refuse_damaged({**self.info, "id": self.run_id, "state": self.state}, "resumed"):
+            self.app.resume_run(self.run_id)
 
     def action_clone(self) -> None:
-        self.app.new_run(clone_of=self.run_id)
+        if not self.app.refuse_damaged({**self.info, "id": self.run_id, "state": self.state}, "cloned"):
+            self.app.new_run(clone_of=self.run_id)
 
     def action_done(self, msg: Any) -> None:
         if msg.run_id == self.run_id and msg.verb == "delete" and not msg.error and self.app.screen is self:
@@ -444,7 +457,8 @@ A running run is followed as it writes; a finished one is replayed from its even
                                 self.action_kill)
         if state in ("failed", "stopped", "interrupted"):
             yield SystemCommand("Resume this run", "Continue from the last checkpoint", self.action_resume)
-        yield SystemCommand("Clone this run", "A new run from this config, to change and launch", self.action_clone)
+        if state != "damaged":
+            yield SystemCommand("Clone this run", "A new run from this config, to change and launch", self.action_clone)
         for view in model_views(self.live):
             if view != self.view:
                 yield SystemCommand(f"Chart: {view}", "Show this model's accuracy" if view != MEAN_OF_MODELS

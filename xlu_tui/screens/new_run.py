@@ -389,6 +389,10 @@ A clone starts from the run's config; **●** marks what you changed.
             self.clone_of = None
             self.read_preset(NO_PRESET)
             return
+        if msg.info.get("state") == "damaged" or not msg.info.get("config"):
+            self.app.refuse_damaged({**msg.info, "state": "damaged"}, "cloned")
+            self.app.pop_screen()
+            return
         data = copy.deepcopy(msg.info.get("config") or {})
         self.clone_name = msg.info.get("name") or ""
         # The clone keeps the run's name: runs of one name group in `runs export --summary`

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
-from xlu_tui.messages import PreviewRead, RunsLoaded
+from xlu_tui.messages import PreviewRead, RunDetails, RunsLoaded
 from xlu_tui.widgets.format import ACTIVE, duration, langs, parse_iso, pct, state_text, theme_colors, when
 from xlu_tui.widgets.preview import PreviewCache, RunPreview, needs_read, read_preview, row_key
 
@@ -89,6 +89,26 @@ def side_width(width: int) -> int:
     return max(56, width * 2 // 5)
 
 
+def damage_lines(r: dict[str, Any], delete: str = "[b]d[/b] deletes it", width: int | None = None) -> list[str]:
+    """What is wrong with a damaged run and what to do about it (content markup); `delete` says
+    how to delete it from where the lines are shown. With `width`, the sentences are wrapped to
+    it (for a place that does not wrap)."""
+    import textwrap
+
+    damage = str(r.get("damage") or "a file of its folder cannot be read").strip().rstrip(".")
+    recovery = str(r.get("recovery") or "").strip().rstrip(".") or \
+        "fix or delete that file, then run xlu-tui runs reindex; or delete the run"
+    lines = []
+    for prefix, style, text in (("▲ damaged:", "$text-accent", damage), ("to recover:", "dim", recovery)):
+        plain = f"{prefix} {text}."
+        parts = textwrap.wrap(plain, width, break_on_hyphens=False) if width and width > 20 else [plain]
+        first = parts[0]
+        lines.append(f"[{style}]{escape(prefix)}[/]{escape(first[len(prefix):])}")
+        lines += [escape(p) for p in parts[1:]]
+    lines.append(f"{delete} · resume, clone and compare need a readable run")
+    return lines
+
+
 class RunsScreen(Screen):
     HELP = """
 ## Runs
@@ -138,6 +158,7 @@ the newest). Running runs update live.
         self.mode = ""  # where the preview is: "below", "side", or "" (none)
         self.previews = PreviewCache()
         self.preview_id: str | None = None  # the run the preview shows, once read (tests wait on it)
+        self.recoveries: dict[str, str] = {}  # damaged run -> the store's recovery sentence ("" while read)
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title-bar")
@@ -260,8 +281,8 @@ the newest). Running runs update live.
     def cell_text(self, key: str, r: dict[str, Any]) -> str:
         if key == "mark":
             return "◆" if r["id"] in self.marked else " "
-        if key == "name":
-            return r.get("name") or ""
+        if key == "name":  # a damaged run whose config cannot be read has no name: its id says which
+            return r.get("name") or (r["id"] if r.get("state") == "damaged" else "")
         if key == "state":
             return f"x {r.get('state', '')}"
         if key == "latest":
@@ -269,6 +290,8 @@ the newest). Running runs update live.
         if key == "best":
             return pct(r.get("best_mean"), "")
         if key == "langs":
+            if not r.get("source") and not r.get("targets"):
+                return ""
             return langs(r.get("source", ""), r.get("targets") or [])
         if key == "round":
             return f"{r['round']}/{r['rounds']}" if r.get("rounds") else ""
@@ -407,6 +430,20 @@ the newest). Running runs update live.
         if not get_current_worker().is_cancelled:  # the highlight moved on: a newer read follows
             self.post_message(msg)
 
+    @work(thread=True, group="recovery")
+    def read_recovery(self, run_id: str) -> None:
+        try:
+            info = self.app.store.show(run_id)
+        except Exception:  # noqa: BLE001 - deleted meanwhile: the generic advice stays
+            return
+        self.post_message(RunDetails(run_id, info))
+
+    def on_run_details(self, msg: RunDetails) -> None:
+        if msg.info is not None and msg.info.get("recovery"):
+            self.recoveries[msg.run_id] = str(msg.info["recovery"])
+            if self.current_id() == msg.run_id:
+                self.show_detail()
+
     def on_preview_read(self, msg: PreviewRead) -> None:
         entry = self.previews.apply(msg)
         if entry is None:
@@ -430,10 +467,19 @@ the newest). Running runs update live.
             f"[b]{escape(r.get('name') or '')}[/b]  [dim]{r['id']}[/]  {self._state_markup(state)}"
             f"  [dim]{escape(r.get('device') or '')}{took}[/]",
         ]
-        if not brief:
+        if not brief and (r.get("task") or r.get("source")):
             lines.append(f"{escape(r.get('task', ''))} {escape(r.get('source', ''))} → {escape(targets)}   "
                          f"method [b]{escape(r.get('method', ''))}[/b]   seed {r.get('seed')}")
         err = r.get("error")
+        if state == "damaged":
+            # the store's recovery sentence comes with show(): read once, in a thread
+            recovery = self.recoveries.get(r["id"])
+            if recovery is None:
+                self.recoveries[r["id"]] = ""
+                self.read_recovery(r["id"])
+            lines += damage_lines({**r, "recovery": r.get("recovery") or recovery},
+                                  width=None if self.mode else max(self.size.width - 2, 40))
+            return "\n".join(lines)
         if state == "failed" and err:
             lines.append(f"[$text-error]✗ {escape(str(err.get('class')))}: {escape(str(err.get('message')))}[/]")
             lines.append(f"[dim]hint:[/] {escape(str(err.get('hint')))}")
@@ -527,12 +573,12 @@ the newest). Running runs update live.
 
     def action_clone(self) -> None:
         r = self._need_run()
-        if r:
+        if r and not self.app.refuse_damaged(r, "cloned"):
             self.app.new_run(clone_of=r["id"])
 
     def action_resume(self) -> None:
         r = self._need_run()
-        if r:
+        if r and not self.app.refuse_damaged(r, "resumed"):
             self.app.resume_run(r["id"])
 
     def action_stop(self) -> None:
@@ -568,6 +614,10 @@ the newest). Running runs update live.
         if len(self.marked) < 2:
             self.notify("mark two or more runs with space, then press v", severity="warning")
             return
+        by_id = {r["id"]: r for r in self.rows}
+        for rid in self.marked:
+            if rid in by_id and self.app.refuse_damaged(by_id[rid], "compared", "; unmark it (space) to compare the others"):
+                return
         order = {r["id"]: i for i, r in enumerate(self.visible_rows())}
         self.app.compare_runs(sorted(self.marked, key=lambda i: order.get(i, len(order))))
 
@@ -589,9 +639,13 @@ the newest). Running runs update live.
         r = self.current_row()
         name = f" {r.get('name') or r['id']}" if r else ""
         yield SystemCommand("New run", "Pick a task, languages, method and preset; launch", self.action_new)
+        damaged = bool(r) and r.get("state") == "damaged"
         if r:
-            yield SystemCommand(f"Open run{name}", "Live view of the highlighted run", self.action_open)
+            yield SystemCommand(f"Open run{name}", "What is wrong with it and how to recover" if damaged
+                                else "Live view of the highlighted run", self.action_open)
+        if r and not damaged:
             yield SystemCommand(f"Clone run{name}", "A new run from its config, to change", self.action_clone)
+        if r:
             if r.get("state") in ("failed", "stopped", "interrupted"):
                 yield SystemCommand(f"Resume run{name}", "Continue from its last checkpoint", self.action_resume)
             if r.get("state") in ("running", "queued"):

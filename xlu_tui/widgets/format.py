@@ -8,23 +8,30 @@ from rich.text import Text
 
 # A mark per state, so states read without colour too (light themes, colour-blind users, logs).
 STATE_MARK = {"running": "●", "queued": "○", "finished": "✓", "failed": "✗", "stopped": "■",
-              "interrupted": "!"}
+              "interrupted": "!", "damaged": "▲"}
 # Theme variables (text-readable variants) per state.
 STATE_VAR = {"running": "text-success", "queued": "text-warning", "finished": "text-primary",
-             "failed": "text-error", "stopped": "text-secondary", "interrupted": "text-warning"}
+             "failed": "text-error", "stopped": "text-secondary", "interrupted": "text-warning",
+             "damaged": "text-accent"}
+# A damaged run (a file of its folder unreadable) is none of the run's own states: it stands out.
+STATE_EXTRA = {"damaged": "reverse"}
 ACTIVE = ("running", "queued")
 
 
 def state_markup(state: str) -> str:
     """Content markup (theme variables) for a state."""
     var = STATE_VAR.get(state, "text-muted")
-    return f"[${var}]{STATE_MARK.get(state, '?')} {state}[/]"
+    extra = f" {STATE_EXTRA[state]}" if state in STATE_EXTRA else ""
+    return f"[${var}{extra}]{STATE_MARK.get(state, '?')} {state}[/]"
 
 
 def state_text(state: str, theme: dict[str, str], extra: str = "") -> Text:
     """A Rich Text for a state, coloured from the theme's variables (for tables)."""
     color = theme.get(STATE_VAR.get(state, ""), "")
-    text = Text(f"{STATE_MARK.get(state, '?')} {state}", style=f"bold {color}" if color else "bold")
+    style = f"bold {color}" if color else "bold"
+    if state in STATE_EXTRA:
+        style += f" {STATE_EXTRA[state]}"
+    text = Text(f"{STATE_MARK.get(state, '?')} {state}", style=style)
     if extra:
         text.append(f" {extra}", style=theme.get("foreground-muted", "") or "dim")
     return text

@@ -32,8 +32,13 @@ def read_preview(store: Any, run_id: str, start: int, need_config: bool) -> Prev
     """Events appended since byte `start` (in a thread). Of the progress events only the last is
     kept: the fold keeps only the latest anyway, and a long run writes tens of thousands of them,
     which would otherwise be folded on the app's thread."""
+    config = None
+    if need_config:
+        try:
+            config = store.config_dict(run_id)
+        except Exception:  # noqa: BLE001 - a damaged config.toml: the events still tell the run
+            config = {}
     try:
-        config = store.config_dict(run_id) if need_config else None
         events, end = read_events(store.run_dir(run_id) / EVENTS_FILE, start)
     except Exception as err:  # noqa: BLE001 - a run deleted or half-written: said in the preview
         return PreviewRead(run_id, start, start, error=f"{type(err).__name__}: {err}")
