@@ -293,8 +293,10 @@ def _config_problem(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         return None, f"{CONFIG_FILE} is not valid TOML ({err})"
-    for section in _CONFIG_SECTIONS:
-        if not isinstance(data.get(section, {}), dict):
+    for section in _CONFIG_SECTIONS:  # a run's config is written whole: every section is there
+        if section not in data:
+            return None, f"{CONFIG_FILE} has no [{section}] table"
+        if not isinstance(data[section], dict):
             return None, f"{CONFIG_FILE} has {section} = {data[section]!r}; it must be a [{section}] table"
     for key in ("name", "preset"):
         if not isinstance(data.get(key, ""), str):
@@ -415,6 +417,9 @@ class RunStore:
     def run_ids(self) -> list[str]:
         """Every run folder: complete ones, and damaged ones (a run folder appears whole, by a
         rename, so one with a missing file is damaged, not half-made)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise ConfigError(f"runs folder {self.root} is a file, not a folder; give --runs-dir (or XLU_RUNS_DIR) "
+                              "a folder")
         try:
             return sorted(p.name for p in self.root.iterdir() if _ID_RE.match(p.name) and p.is_dir())
         except (FileNotFoundError, NotADirectoryError):
@@ -478,8 +483,10 @@ class RunStore:
             fsync_dir(self.root)
         except BaseException as err:
             shutil.rmtree(staging, ignore_errors=True)
-            if isinstance(err, OSError) and not isinstance(err, WriteFailed):
-                raise write_failed(staging, err) from err
+            if isinstance(err, OSError):
+                why = write_failed(staging, err).why
+                raise WriteFailed(f"could not create a run in {self.root}: {why}; nothing already written was "
+                                  "changed", path=self.root, why=why) from err
             raise
         self.sync_index(run_id)
         return run_id
@@ -714,11 +721,12 @@ class RunStore:
         """Every run, newest first, with live state (interrupted where the worker is gone,
         damaged where a file does not read). Read from the folders: the index may lag them.
         The first listing of a store also heals a missing or damaged index."""
+        ids = self.run_ids()
         if not self._index_checked:
             self._index_checked = True
             self.index_rows()
         out = []
-        for rid in self.run_ids():
+        for rid in ids:
             files = self._read(rid)
             row = copy.deepcopy(self._summary(files))
             row["state"] = self._live_status(files).get("state", "queued")
