@@ -34,7 +34,7 @@ async def open_run(pilot, runs_dir, name: str) -> LiveScreen:  # noqa: ANN001
 
 
 async def test_live_screen_keeps_up_with_10000_events(runs, worker_process):
-    rid = make_running_run(runs, "tiny-cotrain", worker_process(), name="firehose", method="cotrain")
+    rid = make_running_run(runs, "tiny-cotrain", worker_process, name="firehose", method="cotrain")
     events = cotrain_stream(rid, N)
     app = app_for(runs, poll_interval=0.25)  # the app's own poll interval
     written = 0
@@ -97,7 +97,7 @@ async def test_live_screen_keeps_up_with_10000_events(runs, worker_process):
 
 
 async def test_replaying_10000_events_of_an_ended_run_is_quick(runs, worker_process):
-    rid = make_running_run(runs, "tiny-cotrain", worker_process(), name="replay", method="cotrain")
+    rid = make_running_run(runs, "tiny-cotrain", worker_process, name="replay", method="cotrain")
     append_events(runs, rid, cotrain_stream(rid, N))
     app = app_for(runs, poll_interval=0.25)
     async with app.run_test(size=(200, 50)) as pilot:

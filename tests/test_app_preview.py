@@ -79,7 +79,7 @@ async def test_a_wide_short_terminal_has_the_preview_beside_the_table(runs):
 
 async def test_the_preview_of_a_running_run_grows_with_its_events(runs, worker_process):
     app = app_for(runs)
-    rid = make_running_run(runs, "tiny-seed7", worker_process(), name="going")
+    rid = make_running_run(runs, "tiny-seed7", worker_process, name="going")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await loaded_runs(pilot)
         await previewing(pilot, runs, "going")

@@ -101,7 +101,7 @@ def test_runs_filtered_and_marked(snap_compare, runs):
 
 
 def test_runs_light_theme_with_a_running_run(snap_compare, runs, worker_process):
-    rid = make_running_run(runs, "tiny-seed7", worker_process(), name="going")
+    rid = make_running_run(runs, "tiny-seed7", worker_process, name="going")
     from engine.store import RunStore
 
     RunStore(runs).write_status(rid, {"latest_mean": 0.25, "best_mean": 0.3})
@@ -139,7 +139,7 @@ def test_live_failed(snap_compare, runs):
 def test_live_running_light_theme(snap_compare, runs, worker_process):
     """A language-adaptation run in its second stage: the stage in the head and the progress line,
     the terms of both stages in the losses panel (stage 1's la dimmed), no pools panel."""
-    rid = make_running_run(runs, "tiny-seed7", worker_process(), name="going", method="langadapt")
+    rid = make_running_run(runs, "tiny-seed7", worker_process, name="going", method="langadapt")
     with writer_for(runs, rid) as w:
         w.emit("started", pid=1, host="h")
         w.emit("data", sizes={"D": 480, "U": 120, "Dbi": 100, "test": {"en": 40, "it": 40, "de": 40}}, source="en",

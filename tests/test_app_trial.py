@@ -61,7 +61,7 @@ async def test_running_runs_come_first_however_many_are_queued(runs, worker_proc
     for i in range(6):
         rid = copy_run(runs, "tiny-seed7", f"queued-{i}")
         RunStore(runs).write_status(rid, {"state": "queued", "created": "2030-01-01T00:00:0%d" % i})
-    make_running_run(runs, "tiny-seed7", worker_process(), name="going")
+    make_running_run(runs, "tiny-seed7", worker_process, name="going")
     app = app_for(runs)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded_runs(pilot)

@@ -533,7 +533,7 @@ def test_disk_full_while_creating_a_run_leaves_nothing_and_says_so(small_disk):
     out = cli("run", "--preset", "demo-finetune", "--detach", runs_dir=small_disk / "runs")
     assert out.returncode == 1 and "Traceback" not in out.stderr
     lines = [x for x in out.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: could not write ") and "no space left" in lines[0], out.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: could not create a run in ") and "no space left" in lines[0], out.stderr
     assert sorted(p.name for p in (small_disk / "runs").rglob("*")) == before
     # a status write that fails keeps the old status whole and leaves no temp file
     with pytest.raises(WriteFailed):

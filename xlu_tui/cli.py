@@ -557,7 +557,7 @@ def doctor(as_json: JsonOpt = False) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from engine.errors import ConfigError
+    from engine.errors import ConfigError, WriteFailed
 
     try:
         # Without standalone mode click hands back typer.Exit's code instead of exiting.
@@ -565,6 +565,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         typer.echo(f"error: {err}", err=True)
         return EXIT_BAD_INPUT
+    except WriteFailed as err:  # disk full, read-only: not the user's input, but one sentence all the same
+        typer.echo(f"error: {err}", err=True)
+        return EXIT_FAILED
     except typer.Exit as ex:
         return ex.exit_code
     except typer.Abort:
