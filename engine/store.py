@@ -359,16 +359,15 @@ def read_run(folder: Path) -> RunFiles:
 
 
 def recovery_hint(run_id: str, damage: str) -> str:
-    """What to do about a damaged run, in the user's words."""
-    fixes = []
-    if STATUS_FILE in damage:
-        fixes.append(f"delete {STATUS_FILE} to make it a stopped run again (its config and results are kept)")
-    if CONFIG_FILE in damage:
-        fixes.append(f"restore {CONFIG_FILE} (a run is defined by it)")
-    if RESULTS_FILE in damage:
-        fixes.append(f"delete {RESULTS_FILE} (resuming the run writes it anew)")
-    return ("; ".join(fixes) + ", then run `xlu-tui runs reindex`; or delete the run: "
-            f"`xlu-tui runs rm {run_id}`") if fixes else f"delete the run: `xlu-tui runs rm {run_id}`"
+    """What to do about a damaged run, in the user's words (`repair()` is what reindex does)."""
+    delete = f"or delete the run: `xlu-tui runs rm {run_id}`"
+    if "symbolic link" in damage or "leads out" in damage:
+        return f"replace the link by a file of the run's own, {delete}"
+    rebuilt = [name for name in (STATUS_FILE, CONFIG_FILE, RESULTS_FILE) if name in damage]
+    if not rebuilt:
+        return delete
+    return (f"`xlu-tui runs reindex` rebuilds {' and '.join(rebuilt)} from the run's event log and keeps the "
+            f"damaged file aside (a config.toml only if the run ever started; else restore it by hand), {delete}")
 
 
 # --------------------------------------------------------------------------- the store
@@ -791,6 +790,11 @@ def _status_from_events(events: list[dict[str, Any]], folder: Path) -> dict[str,
                                              "hint": str(e.get("hint"))})
         elif kind == "stopped":
             st.update(state="stopped")
+        elif kind == "metrics" and e.get("split") == "test" and isinstance(e.get("round"), int):
+            st["round"] = max(st.get("round", 0), e["round"] + 1)  # status counts rounds from 1, events from 0
+            if e.get("model") == "lm" and isinstance(e.get("mean"), _NUMBER):  # the headline, as the worker keeps it
+                st["latest_mean"] = e["mean"]
+                st["best_mean"] = max(st.get("best_mean", e["mean"]), e["mean"])
     return st
 
 

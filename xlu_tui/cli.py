@@ -493,9 +493,18 @@ def runs_export(run_ids: Annotated[Optional[list[str]], typer.Argument(help="run
 
 @runs_app.command("reindex")
 def runs_reindex(runs_dir: RunsDirOpt = None) -> None:
-    """Rebuild the history index from the run folders."""
-    n = _store(runs_dir).reindex()
+    """Rebuild the history index from the run folders, and repair damaged runs from their event logs."""
+    store = _store(runs_dir)
+    for row in store.list_runs():
+        if row["state"] != "damaged":
+            continue
+        for done in store.repair(row["id"]):
+            say(f"run {row['id']}: {done}")
+    n = store.reindex()
+    still = [r for r in store.list_runs() if r["state"] == "damaged"]
     typer.echo(f"indexed {n} run(s) in {State.runs_dir}")
+    for r in still:
+        say(f"run {r['id']} is still damaged: {r['damage']}; {store.show(r['id'])['recovery']}")
 
 
 # --------------------------------------------------------------------------- presets, doctor
