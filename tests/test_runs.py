@@ -66,6 +66,9 @@ def test_detached_run_finishes_with_results_events_and_history(runs_dir, tiny_mo
     assert prog and prog[-1]["step"] == prog[-1]["total"]
     assert all(isinstance(p["losses"], dict) and "ce" in p["losses"] and p["samples_per_s"] > 0 for p in prog)
     assert evs[-1]["type"] == "finished"
+    # it checkpointed while it trained; finished, nothing resumes it, so nothing of that is kept
+    assert any(e["type"] == "checkpoint" for e in evs)
+    assert list((runs_dir / rid / "checkpoints").iterdir()) == []
     # history, list, export
     rows = json.loads(cli("runs", "list", "--json", runs_dir=runs_dir, check=True).stdout)
     assert [r["id"] for r in rows] == [rid] and rows[0]["state"] == "finished"
