@@ -351,7 +351,7 @@ def test_run_app_without_a_terminal_starts_the_run_and_falls_back_to_the_line_vi
     lines = out.stdout.splitlines()
     # before the run starts: how long it will take here, naming this machine
     assert "this machine has" in lines[0] and "CPU core" in lines[0] and "GPU" in lines[0], lines[0]
-    assert "no earlier run" in lines[0], lines[0]  # a config of no preset, and nothing ran here before
+    assert lines[0].startswith("No earlier run of this config here"), lines[0]  # no preset, nothing ran here  # a config of no preset, and nothing ran here before
     rid = next(p.name for p in runs_dir.iterdir() if p.name.startswith("2"))
     assert lines[1].startswith(f"run {rid} ") and "not a terminal" in lines[1], lines[1]
     assert lines[-1] == f"finished: xlu-tui runs show {rid} --runs-dir {runs_dir}", lines[-1]
@@ -372,16 +372,17 @@ def test_how_long_names_earlier_runs_and_the_measured_machine():
 
     facts = {"cores": 16, "gpus": [{"name": "NVIDIA H200"}]}
     text = how_long("demo", [], facts)
-    assert "measured only on this project's 2-core CPU machine" in text and "12 to 18 min" in text
-    assert "47" in text and "16 CPU cores and 1 GPU (NVIDIA H200)" in text, text
+    assert text.startswith("Demo was measured only on this project's 2-core CPU machine") and "12 to 18 min" in text
+    assert "47 min at worst" in text and "This machine has 16 CPU cores and 1 GPU (NVIDIA H200)" in text, text
     rows = [{"preset": "demo", "state": "finished", "started": "2026-11-22T05:00:00", "ended": "2026-11-22T05:14:10"},
             {"preset": "demo", "state": "finished", "started": "2026-11-22T06:00:00", "ended": "2026-11-22T06:20:00"},
             {"preset": "demo", "state": "failed", "started": "2026-11-22T07:00:00", "ended": "2026-11-22T07:01:00"},
             {"preset": "demo-finetune", "state": "finished", "started": "2026-11-22T08:00:00",
              "ended": "2026-11-22T08:04:00"}]
     text = how_long("demo", rows, {"cores": 2, "gpus": []})
-    assert "2 earlier demo runs here took 14 min to 20 min" in text and "2 CPU cores and no GPU" in text, text
-    assert "no earlier run of this config" in how_long(None, [], {"cores": 2, "gpus": []})
+    assert text.startswith("2 earlier demo runs here took 14 min to 20 min.") and "2 CPU cores and no GPU." in text, text
+    assert how_long(None, [], {"cores": 2, "gpus": []}) == ("No earlier run of this config here to time it by. "
+                                                           "This machine has 2 CPU cores and no GPU.")
 
 
 

@@ -146,8 +146,8 @@ def _open_app(store: Any, run_id: str) -> int:
     make_app(State.runs_dir, open_run=run_id).run()
     state = store.status(run_id).get("state", "")
     if state in ("running", "queued"):
-        say(f"run {run_id} goes on ({state}); follow it with: {command_hint(store.root, 'runs', 'watch', run_id)} "
-            f"or {command_hint(store.root)}")
+        say(f"run {run_id} goes on ({state}): {command_hint(store.root, 'runs', 'watch', run_id)} follows it, "
+            f"{command_hint(store.root)} opens the app again")
     else:
         say(f"run {run_id} {state}: {command_hint(store.root, 'runs', 'show', run_id)}")
     return EXIT_OK

@@ -128,37 +128,36 @@ def machine_words(facts: dict[str, Any]) -> str:
 
 
 def how_long(preset: str | None, rows: list[dict[str, Any]], facts: dict[str, Any]) -> str:
-    """One honest sentence (or two) on how long a run of `preset` will take on this machine."""
-    here = f"this machine has {machine_words(facts)}"
-    parts = []
+    """What is known of how long a run of `preset` takes on this machine, in a sentence or three:
+    earlier runs of it here, what was measured on the project's machine, and this machine."""
+    sentences = []
     took = earlier_durations(rows, preset or "")
     if took:
         lo, hi = min(took), max(took)
         span = minutes(lo) if minutes(lo) == minutes(hi) else f"{minutes(lo)} to {minutes(hi)}"
         n = len(took)
-        parts.append(f"{n} earlier {preset} run{'s' if n != 1 else ''} here took {span}")
+        sentences.append(f"{n} earlier {preset} run{'s' if n != 1 else ''} here took {span}")
     measured = MEASURED_MIN.get(preset or "")
     if measured:
         lo_m, hi_m, worst = measured
         span = f"{lo_m:g} to {hi_m:g} min" if lo_m >= 1 else f"under {hi_m:g} min"
         text = f"{preset} was measured only on {MEASURED_ON}: {span}"
         if worst:
-            text += f" ({worst:g} at worst, under heavy load)"
-        parts.append(text)
-    if not parts:
+            text += f", {worst:g} min at worst under heavy load"
+        sentences.append(text)
+    if not sentences:
         name = f"preset {preset}" if preset else "this config"
-        parts.append(f"no earlier run of {name} here to time it by")
-    gpus = facts.get("gpus") or []
+        sentences.append(f"no earlier run of {name} here to time it by")
+    here = f"this machine has {machine_words(facts)}"
     if measured and not took:
-        cores = facts.get("cores") or 1
+        cores, gpus = facts.get("cores") or 1, facts.get("gpus") or []
         if gpus:
-            parts.append(f"{here}: expect it to be faster, by how much was not measured")
+            here += ": it should be faster, by how much was never measured"
         elif cores > 2:
-            parts.append(f"{here}: more cores than that machine, so likely faster")
+            here += ": likely faster, by how much was never measured"
         elif cores < 2:
-            parts.append(f"{here}: fewer cores than that machine, so likely slower")
+            here += ": likely slower"
         else:
-            parts.append(f"{here}: about the same, alone on the cores")
-    else:
-        parts.append(here)
-    return "; ".join(parts) + "."
+            here += ", like that one: expect about the same, longer while other work shares the cores"
+    sentences.append(here)
+    return " ".join(x[0].upper() + x[1:] + "." for x in sentences)

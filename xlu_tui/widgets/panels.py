@@ -189,7 +189,8 @@ def _rounds_that_fit(n: int, width: int, label_w: int, col_w: int = 7) -> int:
 def pools_table(live: LiveRun, theme: dict[str, str], width: int = 0) -> Text:
     """Pool and set sizes (rows) per round (columns, the latest that fit)."""
     if not live.pools:
-        return Text("no pools yet: they appear after the first round of pseudo-labelling",
+        # short lines: beside the log, an empty panel takes no more width than its text
+        return Text("no pools yet:\nthey appear once\nround 1 has\npseudo-labelled",
                     style=theme.get("foreground-muted", "dim"))
     keys: list[str] = []
     for p in live.pools:
@@ -218,7 +219,7 @@ def agreement_table(live: LiveRun, theme: dict[str, str], width: int = 0) -> Tex
     measured = {r for r, v in prec.items() if any(x is not None for x in v.values())}
     shown = set(agree) | (measured if prec_keys else set())
     if not shown:
-        return Text("no agreement yet: it is measured once the models have labelled the pool",
+        return Text("no agreement yet:\nmeasured once\nround 1 has\nlabelled the pool",
                     style=theme.get("foreground-muted", "dim"))
     langs: list[str] = []
     for a in live.agreement:
