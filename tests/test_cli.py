@@ -350,7 +350,7 @@ def test_run_app_without_a_terminal_starts_the_run_and_falls_back_to_the_line_vi
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     # before the run starts: how long it will take here, naming this machine
-    assert "this machine has" in lines[0] and "CPU core" in lines[0] and "GPU" in lines[0], lines[0]
+    assert "This machine has" in lines[0] and "CPU core" in lines[0] and "GPU" in lines[0], lines[0]
     assert lines[0].startswith("No earlier run of this config here"), lines[0]  # no preset, nothing ran here  # a config of no preset, and nothing ran here before
     rid = next(p.name for p in runs_dir.iterdir() if p.name.startswith("2"))
     assert lines[1].startswith(f"run {rid} ") and "not a terminal" in lines[1], lines[1]
@@ -372,7 +372,7 @@ def test_how_long_names_earlier_runs_and_the_measured_machine():
 
     facts = {"cores": 16, "gpus": [{"name": "NVIDIA H200"}]}
     text = how_long("demo", [], facts)
-    assert text.startswith("Demo was measured only on this project's 2-core CPU machine") and "12 to 18 min" in text
+    assert text.startswith("Preset demo was measured only on this project's 2-core CPU machine") and "12 to 18 min" in text
     assert "47 min at worst" in text and "This machine has 16 CPU cores and 1 GPU (NVIDIA H200)" in text, text
     rows = [{"preset": "demo", "state": "finished", "started": "2026-11-22T05:00:00", "ended": "2026-11-22T05:14:10"},
             {"preset": "demo", "state": "finished", "started": "2026-11-22T06:00:00", "ended": "2026-11-22T06:20:00"},

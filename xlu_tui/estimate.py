@@ -141,7 +141,7 @@ def how_long(preset: str | None, rows: list[dict[str, Any]], facts: dict[str, An
     if measured:
         lo_m, hi_m, worst = measured
         span = f"{lo_m:g} to {hi_m:g} min" if lo_m >= 1 else f"under {hi_m:g} min"
-        text = f"{preset} was measured only on {MEASURED_ON}: {span}"
+        text = f"preset {preset} was measured only on {MEASURED_ON}: {span}"
         if worst:
             text += f", {worst:g} min at worst under heavy load"
         sentences.append(text)
