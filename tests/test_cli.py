@@ -44,6 +44,7 @@ def test_engine_never_imports_textual():
     (["--runs-dir", "", "runs", "list"], ["--runs-dir is empty"]),
     (["run", "--preset", "demo-finetune", "--runs-dir", ""], ["--runs-dir is empty"]),
     (["runs", "export", "-o", "."], ["-o .", "is a folder"]),
+    (["run", "--preset", "demo-finetune", "--app", "--runs-dir", "README.md"], ["README.md is a file"]),
     (["runs", "export", "-o", "no-such-folder/x.md"], ["-o no-such-folder/x.md", "no-such-folder does not exist"]),
 ])
 def test_bad_input_exits_2_with_one_sentence(args, words, runs_dir):
@@ -479,6 +480,9 @@ def test_damaged_runs_in_list_show_resume_and_clone(recorded, capsys, monkeypatc
     rc, out, _ = _main(capsys, "runs", "show", bad, "--json", *where)
     shown = json.loads(out)
     assert rc == 0 and shown["state"] == "damaged" and "status.json" in shown["damage"] and shown["recovery"]
+    # watch replays its events, then says what is wrong
+    rc, out, _ = _main(capsys, "runs", "watch", bad, *where)
+    assert out.splitlines()[-1].startswith("damaged: status.json ") and f"runs show {bad}" in out.splitlines()[-1]
     # resume and clone: one sentence, exit 2, no new run
     for verb, word in (("resume", "resumed"), ("clone", "cloned")):
         rc, out, err = _main(capsys, "runs", verb, bad, *where)

@@ -132,8 +132,12 @@ def _how_long_here(store: Any, cfg: Any) -> str:
     """The sentence `run --app` says before the run starts: earlier runs here, what was measured."""
     from xlu_tui.estimate import how_long, machine
 
+    from engine.errors import ConfigError
+
     try:
         rows = store.list_runs()
+    except ConfigError:  # the runs folder itself is wrong (a file, not writable): said before anything
+        raise
     except Exception:  # noqa: BLE001 - a runs folder that cannot be listed says nothing of time
         rows = []
     return how_long(cfg.preset or None, rows, machine())
@@ -356,7 +360,13 @@ def runs_watch(run_id: RunArg, as_json: JsonOpt = False, runs_dir: RunsDirOpt = 
     from xlu_tui.watch import watch
 
     store = _store(runs_dir)
-    raise typer.Exit(watch(store, store.resolve(run_id), stop_on_interrupt=False, as_json=as_json))
+    rid = store.resolve(run_id)
+    rc = watch(store, rid, stop_on_interrupt=False, as_json=as_json)
+    st = store.status(rid)
+    if st.get("state") == "damaged" and not as_json:  # its events replayed; what is wrong comes last
+        say(f"damaged: {_sentence(st.get('damage'))}; {command_hint(store.root, 'runs', 'show', rid)} "
+            "says how to recover")
+    raise typer.Exit(rc)
 
 
 @runs_app.command("stop")
