@@ -382,6 +382,11 @@ def test_how_long_names_earlier_runs_and_the_measured_machine():
              "ended": "2026-11-22T08:04:00"}]
     text = how_long("demo", rows, {"cores": 2, "gpus": []})
     assert text.startswith("2 earlier demo runs here took 14 min to 20 min.") and "2 CPU cores and no GPU." in text, text
+    # no earlier run of the preset, but the model trained here before: its speed, a floor
+    text = how_long("demo", [], {"cores": 2, "gpus": []}, speed=(150.0, "at 13 samples/s, as in demo-finetune", 3),
+                    lm="e5-small")
+    assert text.startswith("Training e5-small here ran at 13 samples/s, as in demo-finetune: one fine-tuning on D "
+                           "takes 2 min; this run does 3 rounds of it"), text
     assert how_long(None, [], {"cores": 2, "gpus": []}) == ("No earlier run of this config here to time it by. "
                                                            "This machine has 2 CPU cores and no GPU.")
 

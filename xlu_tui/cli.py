@@ -130,7 +130,7 @@ def _interactive() -> bool:
 
 def _how_long_here(store: Any, cfg: Any) -> str:
     """The sentence `run --app` says before the run starts: earlier runs here, what was measured."""
-    from xlu_tui.estimate import how_long, machine
+    from xlu_tui.estimate import earlier_durations, how_long, machine, method_rounds, throughput_estimate
 
     from engine.errors import ConfigError
 
@@ -140,7 +140,19 @@ def _how_long_here(store: Any, cfg: Any) -> str:
         raise
     except Exception:  # noqa: BLE001 - a runs folder that cannot be listed says nothing of time
         rows = []
-    return how_long(cfg.preset or None, rows, machine())
+    speed = None
+    if not earlier_durations(rows, cfg.preset) and any(r.get("state") in ("finished", "stopped", "running")
+                                                       for r in rows):
+        try:  # no earlier run of this preset: the speed earlier runs of its model reached here
+            from engine.tasks import get_task
+
+            sizes = get_task(cfg.task.name).load(cfg.task, cfg.seed).sizes()
+            seconds, basis = throughput_estimate(store, cfg, sizes)
+            if seconds:
+                speed = (seconds, basis, method_rounds(cfg))
+        except Exception:  # noqa: BLE001 - no estimate is better than no run
+            speed = None
+    return how_long(cfg.preset or None, rows, machine(), speed, lm=cfg.models.lm)
 
 
 def _open_app(store: Any, run_id: str) -> int:

@@ -61,7 +61,9 @@ def throughput_estimate(store: Any, cfg: Any, sizes: dict[str, Any]) -> tuple[fl
             events, _ = read_events(store.run_dir(row["id"]) / "events.jsonl")
         except Exception:  # noqa: BLE001 - a run deleted meanwhile, or unreadable: no speed from it
             continue
-        got = [e["samples_per_s"] for e in events if e.get("type") == "progress" and e.get("samples_per_s")]
+        # the speed of the model that is `models.lm` (a co-training run's f_emb trains far faster)
+        got = [e["samples_per_s"] for e in events if e.get("type") == "progress" and e.get("samples_per_s")
+               and e.get("model", "lm") == "lm"]
         if got:
             speeds += got[-10:]
             source = source or (row.get("name") or row["id"])
@@ -127,9 +129,12 @@ def machine_words(facts: dict[str, Any]) -> str:
     return f"{cores} CPU core{'s' if cores != 1 else ''} and {gpu}"
 
 
-def how_long(preset: str | None, rows: list[dict[str, Any]], facts: dict[str, Any]) -> str:
+def how_long(preset: str | None, rows: list[dict[str, Any]], facts: dict[str, Any],
+             speed: tuple[float, str, int] | None = None, lm: str = "") -> str:
     """What is known of how long a run of `preset` takes on this machine, in a sentence or three:
-    earlier runs of it here, what was measured on the project's machine, and this machine."""
+    earlier runs of it here, else the training speed earlier runs of its model reached here
+    (`speed`: seconds of one fine-tuning on D, where that came from, rounds; see
+    `throughput_estimate`), what was measured on the project's machine, and this machine."""
     sentences = []
     took = earlier_durations(rows, preset or "")
     if took:
@@ -137,6 +142,12 @@ def how_long(preset: str | None, rows: list[dict[str, Any]], facts: dict[str, An
         span = minutes(lo) if minutes(lo) == minutes(hi) else f"{minutes(lo)} to {minutes(hi)}"
         n = len(took)
         sentences.append(f"{n} earlier {preset} run{'s' if n != 1 else ''} here took {span}")
+    elif speed is not None:
+        seconds, basis, rounds = speed
+        text = f"training {lm or 'its model'} here ran {basis}: one fine-tuning on D takes {minutes(seconds)}"
+        text += (f"; this run does {rounds} rounds of it, and evaluates and labels besides" if rounds > 1
+                 else ", evaluation aside")
+        sentences.append(text)
     measured = MEASURED_MIN.get(preset or "")
     if measured:
         lo_m, hi_m, worst = measured
@@ -149,7 +160,7 @@ def how_long(preset: str | None, rows: list[dict[str, Any]], facts: dict[str, An
         name = f"preset {preset}" if preset else "this config"
         sentences.append(f"no earlier run of {name} here to time it by")
     here = f"this machine has {machine_words(facts)}"
-    if measured and not took:
+    if measured and not took and speed is None:
         cores, gpus = facts.get("cores") or 1, facts.get("gpus") or []
         if gpus:
             here += ": it should be faster, by how much was never measured"
