@@ -442,7 +442,11 @@ def test_rm_of_a_run_someone_else_deleted_meanwhile_is_one_sentence(recorded, mo
     from engine.store import RunStore
     from xlu_tui.cli import main
 
-    def gone(self, run_id):  # noqa: ANN001
+    from engine.store import RunNotFound
+
+    def gone(self, run_id):  # noqa: ANN001 - the store's word for it, or the file system's
+        if run_id.endswith("a4c9"):
+            raise RunNotFound(f"run {run_id} does not exist in {self.root} (it was just deleted)")
         raise FileNotFoundError(2, "No such file or directory", str(self.root / run_id))
 
     monkeypatch.setattr(RunStore, "remove", gone)

@@ -451,10 +451,12 @@ def runs_rm(run_ids: Annotated[list[str], typer.Argument(help="runs to delete")]
                               f"({command_hint(store.root, 'runs', 'stop', rid)}){others}")
     if not yes and sys.stdin.isatty():
         typer.confirm(f"delete {len(ids)} run(s): {', '.join(ids)}?", abort=True)
+    from engine.store import RunNotFound
+
     for rid in ids:
         try:
             store.remove(rid)
-        except FileNotFoundError:
+        except (FileNotFoundError, RunNotFound):
             say(f"run {rid} was already gone (deleted meanwhile by another process)", err=True)
             continue
         typer.echo(f"deleted {rid}")
