@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from engine.methods.base import Method
+    from engine.methods.base import Method, MethodInfo
 
 _MODULES = {
     "finetune": "engine.methods.finetune",
@@ -43,3 +43,9 @@ def get_method(name: str) -> type["Method"]:
 
 def method_params(name: str) -> type[BaseModel]:
     return get_method(name).Params
+
+
+def method_info(name: str) -> "MethodInfo":
+    """What the faces show of a method (models, primary model, agreement pairs, pseudo labels,
+    Dbi, rounds): declared by the method, importable without torch."""
+    return get_method(name).info()

@@ -13,6 +13,7 @@ Importable without torch: training modules are imported inside the hooks.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -34,6 +35,30 @@ class NoParams(Params):
     pass
 
 
+@dataclass(frozen=True)
+class MethodInfo:
+    """What the faces show of a method, declared by the method (never guessed from its
+    parameter names): the models it trains, the one whose numbers are the run's headline, the
+    pairs whose agreement it reports, whether it pseudo-labels, whether it needs Dbi, and which
+    parameter sets its number of rounds."""
+
+    name: str
+    description: str
+    models: tuple[str, ...]
+    primary: str
+    pairs: tuple[tuple[str, str], ...]
+    pseudo_labels: bool
+    needs_parallel: bool
+    rounds_param: str | None
+
+    def rounds(self, params: Any) -> int:
+        """Rounds a run with these method parameters (a dict or the Params model) will run."""
+        if self.rounds_param is None:
+            return 1
+        value = params.get(self.rounds_param) if isinstance(params, dict) else getattr(params, self.rounds_param, None)
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
+
+
 class Method:
     name: ClassVar[str]
     description: ClassVar[str] = ""
@@ -43,6 +68,21 @@ class Method:
     uses_models: ClassVar[tuple[str, ...]] = ("lm",)
     #: True when the method trains on Dbi (task.parallel_size translation pairs)
     needs_parallel: ClassVar[bool] = False
+    #: the model whose test metrics are the run's headline (latest / best mean)
+    primary: ClassVar[str] = "lm"
+    #: pairs of models whose agreement the method reports every round
+    agreement_pairs: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: True when the method labels an unlabeled pool and grows training sets from it
+    pseudo_labels: ClassVar[bool] = False
+    #: the parameter that sets how many rounds the method runs (None: one round)
+    rounds_param: ClassVar[str | None] = None
+
+    @classmethod
+    def info(cls) -> MethodInfo:
+        return MethodInfo(name=cls.name, description=cls.description, models=tuple(cls.uses_models),
+                          primary=cls.primary, pairs=tuple(tuple(p) for p in cls.agreement_pairs),
+                          pseudo_labels=cls.pseudo_labels, needs_parallel=cls.needs_parallel,
+                          rounds_param=cls.rounds_param)
 
     def __init__(self, ctx: "RunContext", data: "TaskData"):
         self.ctx = ctx

@@ -41,6 +41,8 @@ class PseudoLabelLoop(Method):
 
     views: tuple[str, ...] = ("lm",)
     teaches: dict[str, str] = {"lm": "lm"}
+    pseudo_labels = True
+    rounds_param = "rounds"
 
     def setup(self) -> None:
         import numpy as np
@@ -203,6 +205,7 @@ class CoTraining(PseudoLabelLoop):
     views = ("lm", "emb")
     uses_models = views
     teaches = {"lm": "emb", "emb": "lm"}
+    agreement_pairs = (("lm", "emb"),)
 
 
 @register
