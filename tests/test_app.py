@@ -368,7 +368,7 @@ async def test_live_shows_every_loss_term_that_arrives_and_the_stage_that_trains
 
 
 def test_losses_table_dims_the_terms_the_current_step_does_not_report():
-    from xlu_tui.widgets.panels import losses_table
+    from xlu_tui.tables import losses_table
 
     theme = {"foreground-muted": "#777777", "text-primary": "#0000ff"}
     history = {("lm", "ce"): [2.0, 1.0], ("emb", "ce"): [1.5], ("lm", "la"): [0.5]}

@@ -13,7 +13,7 @@ from test_app_support import (  # noqa: F401 - fixtures are used by name
     anyio_backend, app_for, make_running_run, run_id, runs, topics_corpus_read, until, worker_process,
 )
 from xlu_tui.screens.runs import fit_middle
-from xlu_tui.widgets.panels import loss_value, losses_table
+from xlu_tui.tables import loss_value, losses_table
 
 pytestmark = pytest.mark.anyio
 LONG = ("demo-fewshot-langadapt-cotrain", "demo-fewshot-langadapt-no-SA", "demo-fewshot-langadapt-LA-on-D-only")

@@ -47,7 +47,7 @@ class PseudoLabelLoop(Method):
     def setup(self) -> None:
         import numpy as np
 
-        from engine.methods.pieces import make_model
+        from engine.methods.run_model import make_model
 
         cfg = self.ctx.config
         self.targets = cfg.task.resolved_targets()
@@ -107,14 +107,14 @@ class PseudoLabelLoop(Method):
             self.fine_tune_view(v, r, *sets[v])
 
     def fine_tune_view(self, v: str, r: int, items: list[Any], labels: Any) -> None:
-        from engine.methods.pieces import fine_tune
+        from engine.methods.run_model import fine_tune
 
         lr = self.ctx.config.train.emb_lr if v == "emb" else None
         self.new_trainer(self.rm[v], r, len(labels), self.ctx.config.train.epochs, lr=lr)
         fine_tune(self.ctx, self.rm[v], r, items, labels, self)
 
     def after_train(self, r: int) -> None:
-        from engine.methods.pieces import evaluate
+        from engine.methods.run_model import evaluate
 
         for v in self.views:
             self.final[v] = evaluate(self.ctx, self.rm[v], self.data.test, r, self.targets)

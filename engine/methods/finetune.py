@@ -21,7 +21,7 @@ class Finetune(Method):
     uses_models = ("lm",)
 
     def setup(self) -> None:
-        from engine.methods.pieces import make_model
+        from engine.methods.run_model import make_model
 
         self.targets = self.ctx.config.task.resolved_targets()
         self.lm = make_model(self.ctx, "lm", self.ctx.config.models.lm, self.ctx.n_labels)
@@ -31,7 +31,7 @@ class Finetune(Method):
         return {"lm": self.lm.model}
 
     def train(self, r: int) -> None:
-        from engine.methods.pieces import fine_tune
+        from engine.methods.run_model import fine_tune
 
         self.new_trainer(self.lm, r, len(self.data.train), self.ctx.config.train.epochs)
         self.ctx.phase("featurize", model="lm", examples=len(self.data.train))
@@ -46,7 +46,7 @@ class Finetune(Method):
     def after_epoch(self, r: int, first: int = 0) -> Any:
         """What runs after each epoch of a fine-tuning that starts after `first` epochs: an
         evaluation, but not after the last epoch of all (after_train does that one)."""
-        from engine.methods.pieces import evaluate
+        from engine.methods.run_model import evaluate
 
         def hook(epoch: int) -> None:
             if self.params.eval_each_epoch and first + epoch + 1 < self.epochs():
@@ -55,7 +55,7 @@ class Finetune(Method):
         return hook
 
     def after_train(self, r: int) -> None:
-        from engine.methods.pieces import evaluate
+        from engine.methods.run_model import evaluate
 
         self.final = evaluate(self.ctx, self.lm, self.data.test, r, self.targets, epoch=self.epochs())
 

@@ -107,7 +107,7 @@ class Adaptation:
         """CE (+ λ_LA·L_LA) on the model's training set `base` (features) and the translations."""
         import numpy as np
 
-        from engine.methods.pieces import fine_tune
+        from engine.methods.run_model import fine_tune
 
         ctx = self.method.ctx
         items = base + rm.features("parallel", self.translations)
@@ -125,7 +125,7 @@ class Adaptation:
         """CE + λ_SA·L_SA on Dbi's sources and translations, at the smaller learning rate; without
         semantic alignment (-SA), CE alone on the translations at that learning rate."""
         from engine.batches import AlignmentBatches
-        from engine.methods.pieces import fine_tune
+        from engine.methods.run_model import fine_tune
 
         ctx = self.method.ctx
         lr = self.p.stage2_lr or ctx.config.train.lr / 10
@@ -196,7 +196,7 @@ class LangAdaptCoTraining(CoTraining):
     def fine_tune_view(self, v: str, r: int, items: list[Any], labels: Any) -> None:
         import numpy as np
 
-        from engine.methods.pieces import fine_tune
+        from engine.methods.run_model import fine_tune
 
         rm = self.rm[v]
         if v == "lm":

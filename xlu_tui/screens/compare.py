@@ -20,8 +20,8 @@ from engine.events import read_events
 from engine.live import LiveRun
 
 from xlu_tui.widgets.chart import DARK_PALETTE, LIGHT_PALETTE, ChartData, LineChart, Series
-from xlu_tui.widgets.format import ACTIVE, STATE_MARK, pct, point_labels, short, theme_colors
-from xlu_tui.widgets.panels import MEAN_OF_MODELS, target_langs, view_series
+from xlu_tui.format import ACTIVE, STATE_MARK, pct, point_labels, short, theme_colors
+from xlu_tui.tables import MEAN_OF_MODELS, target_langs, view_series
 
 MEAN = "mean"
 

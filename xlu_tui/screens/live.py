@@ -23,11 +23,11 @@ from engine.live import LiveRun
 from engine.store import RESUMABLE
 
 from xlu_tui.messages import EventsArrived, RunDetails
-from xlu_tui.screens.follow import EventBuffer, follow_run
+from xlu_tui.follow import EventBuffer, follow_run
 from xlu_tui.widgets.chart import LineChart
-from xlu_tui.widgets.format import (duration, parse_iso, pct, point_labels, point_name, state_markup,
+from xlu_tui.format import (duration, parse_iso, pct, point_labels, point_name, state_markup,
                                     theme_colors)
-from xlu_tui.widgets.panels import (MEAN_OF_MODELS, agreement_table, best_point, chart_data, declared_params,
+from xlu_tui.tables import (MEAN_OF_MODELS, agreement_table, best_point, chart_data, declared_params,
                                     lang_table, losses_table, model_views, pools_table, run_facts)
 from xlu_tui.widgets.progress import ProgressLine
 

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from xlu_tui.messages import PreviewRead, RunDetails, RunsLoaded
-from xlu_tui.widgets.format import ACTIVE, duration, langs, parse_iso, pct, state_text, theme_colors, when
+from xlu_tui.format import ACTIVE, duration, langs, parse_iso, pct, state_text, theme_colors, when
 from xlu_tui.widgets.preview import PreviewCache, RunPreview, needs_read, read_preview, row_key
 
 
@@ -498,7 +498,7 @@ the newest). Running runs update live.
 
     @staticmethod
     def _state_markup(state: str) -> str:
-        from xlu_tui.widgets.format import state_markup
+        from xlu_tui.format import state_markup
 
         return state_markup(state)
 

@@ -12,7 +12,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from xlu_tui.widgets.format import theme_colors
+from xlu_tui.format import theme_colors
 
 # Dot bit of the braille pattern at (column 0-1, row 0-3) of a cell.
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))

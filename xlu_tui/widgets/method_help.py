@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from xlu_tui.widgets.format import short
+from xlu_tui.format import short
 
 
 @dataclass

@@ -21,8 +21,8 @@ from engine.live import LiveRun
 
 from xlu_tui.messages import PreviewRead
 from xlu_tui.widgets.chart import LineChart
-from xlu_tui.widgets.format import ACTIVE, pct, point_labels, theme_colors
-from xlu_tui.widgets.panels import best_point, chart_data, lang_table, model_views, run_facts
+from xlu_tui.format import ACTIVE, pct, point_labels, theme_colors
+from xlu_tui.tables import best_point, chart_data, lang_table, model_views, run_facts
 from xlu_tui.widgets.progress import ProgressLine
 
 CACHE_SIZE = 32  # folded runs kept, so moving back to a run redraws it at once

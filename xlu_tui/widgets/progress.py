@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 
-from xlu_tui.widgets.format import duration, theme_colors
+from xlu_tui.format import duration, theme_colors
 
 SPARKS = "▁▂▃▄▅▆▇█"
 

@@ -1,4 +1,4 @@
-"""Pieces every method wires together: a model with its features, fine-tuning it, evaluating it.
+"""A run's model and what every method does with one: build it with its features, fine-tune it, evaluate it.
 
 Imports torch: methods import this inside their hooks, never at module top.
 """

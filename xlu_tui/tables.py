@@ -14,7 +14,7 @@ from rich.text import Text
 from engine.live import LiveRun
 
 from xlu_tui.widgets.chart import ChartData, Series
-from xlu_tui.widgets.format import delta, number, pct, point_labels, round_label, short
+from xlu_tui.format import delta, number, pct, point_labels, round_label, short
 from xlu_tui.widgets.progress import sparkline
 
 class TextTable:
