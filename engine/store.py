@@ -30,8 +30,8 @@ from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
 from engine.errors import ConfigError, WriteFailed
-from engine.layout import (CHECKPOINTS_DIR, CONFIG_FILE, LOG_FILE, RESULTS_FILE, STATUS_FILE,  # noqa: F401
-                           OutsideRunFolder, inside)
+from engine.layout import (CHECKPOINTS_DIR, CONFIG_FILE, EVENTS_FILE, LOG_FILE, RESULTS_FILE,  # noqa: F401
+                           STATUS_FILE, OutsideRunFolder, has_checkpoint, inside)
 
 if TYPE_CHECKING:  # the config models cost ~0.15 s to build; the app's Runs screen needs none
     from engine.config import RunConfig
@@ -338,7 +338,7 @@ def read_run(folder: Path) -> RunFiles:
     files = RunFiles(folder.name)
     problems = []
     try:
-        for name in (CONFIG_FILE, STATUS_FILE, RESULTS_FILE):
+        for name in (CONFIG_FILE, STATUS_FILE, RESULTS_FILE, EVENTS_FILE, LOG_FILE, CHECKPOINTS_DIR):
             inside(folder, name)
     except OutsideRunFolder as err:
         files.damage = str(err)
@@ -489,6 +489,14 @@ class RunStore:
             raise
         self.sync_index(run_id)
         return run_id
+
+    # ----- the files of a run
+    def events_path(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / EVENTS_FILE
+
+    def has_checkpoint(self, run_id: str) -> bool:
+        """Would a resume continue from a checkpoint (else it starts over)?"""
+        return has_checkpoint(self.run_dir(run_id))
 
     # ----- config, status, results
     def _read(self, run_id: str) -> RunFiles:
@@ -645,7 +653,7 @@ class RunStore:
         config its worker announced, status.json from its last events, results.json from its
         `finished` event. Each damaged file is kept aside as `<name>.damaged-<time>`. Returns a
         sentence per file repaired; what cannot be rebuilt stays damaged."""
-        from engine.events import EVENTS_FILE, read_events
+        from engine.events import read_events
 
         folder = self.run_dir(run_id)
         files = read_run(folder)

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from engine.events import EVENTS_FILE, Tail
+from engine.events import Tail
 
 from xlu_tui.messages import EventsArrived
 
@@ -52,7 +52,7 @@ def follow_run(store: Any, run_id: str, buffer: EventBuffer, post: Callable[[Any
     Polls every `interval` seconds while events flow; a run that has gone quiet is polled less
     often (up to a second), and picked up again at once when it writes.
     """
-    tail = Tail(store.run_dir(run_id) / EVENTS_FILE)
+    tail = Tail(store.events_path(run_id))
     last_status: dict[str, Any] | None = None
     status_at = 0.0
     quiet = interval

@@ -121,7 +121,7 @@ curves together.
                 errors.append(f"{rid}: {err}")
                 continue
             live = LiveRun(run_id=rid)
-            events, _ = read_events(store.run_dir(rid) / "events.jsonl")
+            events, _ = read_events(store.events_path(rid))
             live.apply_all(events)
             runs.append(Compared(info, live))
         self.post_message(CompareLoaded(runs, errors))

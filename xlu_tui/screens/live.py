@@ -118,7 +118,7 @@ A running run is followed as it writes; a finished one is replayed from its even
         store = self.app.store
         try:
             info = store.show(self.run_id)
-            info["has_checkpoint"] = (store.run_dir(self.run_id) / "checkpoints" / "LATEST").exists()
+            info["has_checkpoint"] = store.has_checkpoint(self.run_id)
             self.post_message(RunDetails(self.run_id, info))
         except Exception as err:  # noqa: BLE001
             self.post_message(RunDetails(self.run_id, None, error=f"{type(err).__name__}: {err}"))

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
-from engine.events import EVENTS_FILE, read_events
+from engine.events import read_events
 from engine.live import LiveRun
 
 from xlu_tui.messages import PreviewRead
@@ -39,7 +39,7 @@ def read_preview(store: Any, run_id: str, start: int, need_config: bool) -> Prev
         except Exception:  # noqa: BLE001 - a damaged config.toml: the events still tell the run
             config = {}
     try:
-        events, end = read_events(store.run_dir(run_id) / EVENTS_FILE, start)
+        events, end = read_events(store.events_path(run_id), start)
     except Exception as err:  # noqa: BLE001 - a run deleted or half-written: said in the preview
         return PreviewRead(run_id, start, start, error=f"{type(err).__name__}: {err}")
     last_progress = max((i for i, e in enumerate(events) if e.get("type") == "progress"), default=-1)
