@@ -238,22 +238,29 @@ _STATUS_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 _CONFIG_SECTIONS = ("task", "models", "train", "method")
 
 
-def _json_problem(name: str, path: Path, want: str = "an object") -> tuple[Any, str | None]:
-    """(data, None) for a readable JSON file holding `want`, else (None, the sentence why)."""
+def _read_text(name: str, path: Path) -> tuple[str | None, str | None]:
+    """(text, None) for a readable text file, else (None, the sentence why)."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes().decode("utf-8"), None
     except FileNotFoundError:
         return None, f"{name} is missing"
     except IsADirectoryError:
         return None, f"{name} is a folder, not a file"
-    except OSError as err:
-        return None, f"{name} cannot be read ({err.strerror})"
-    if not raw.strip():
-        return None, f"{name} is empty"
-    try:
-        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         return None, f"{name} is not text (binary data)"
+    except OSError as err:
+        return None, f"{name} cannot be read ({err.strerror})"
+
+
+def _json_problem(name: str, path: Path, want: str = "an object") -> tuple[Any, str | None]:
+    """(data, None) for a readable JSON file holding `want`, else (None, the sentence why)."""
+    text, problem = _read_text(name, path)
+    if problem:
+        return None, problem
+    if not text.strip():
+        return None, f"{name} is empty"
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         return None, f"{name} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})"
     if not isinstance(data, dict):
@@ -279,16 +286,9 @@ def _status_problem(st: dict[str, Any]) -> str | None:
 def _config_problem(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     import tomllib
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, f"{CONFIG_FILE} is missing"
-    except IsADirectoryError:
-        return None, f"{CONFIG_FILE} is a folder, not a file"
-    except UnicodeDecodeError:
-        return None, f"{CONFIG_FILE} is not text (binary data)"
-    except OSError as err:
-        return None, f"{CONFIG_FILE} cannot be read ({err.strerror})"
+    text, problem = _read_text(CONFIG_FILE, path)
+    if problem:
+        return None, problem
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
