@@ -31,13 +31,25 @@ def result_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, A
     return source_first, rows
 
 
-def round_history(events_path: Any) -> list[dict[str, Any]]:
-    """Per round of a run: the last test metrics of each model, the pools and the agreement."""
+class RoundHistory(list):
+    """`round_history`'s rounds, with what reading the events skipped (see `engine.events.Events`):
+    `damaged` lines dropped, `repaired` events kept without some of their fields."""
+
+    damaged: int = 0
+    repaired: int = 0
+
+
+def round_history(events_path: Any) -> RoundHistory:
+    """Per round of a run: the last test metrics of each model, the pools and the agreement.
+
+    The events come through `engine.events.read_events`, so their fields have the declared types
+    (a damaged line is skipped or loses its damaged fields): nothing here can fail on one."""
     from engine.events import read_events
     from engine.live import LiveRun
 
     live = LiveRun()
-    for ev in read_events(events_path)[0]:
+    events = read_events(events_path)[0]
+    for ev in events:
         live.apply(ev)
     rounds: dict[int, dict[str, Any]] = {}
     for model, rows in live.metrics.items():
@@ -49,7 +61,9 @@ def round_history(events_path: Any) -> list[dict[str, Any]]:
         for ev in items:
             fields = {k: v for k, v in ev.items() if k not in ("t", "run", "type", "round")}
             rounds.setdefault(int(ev["round"]), {"metrics": {}})[kind] = fields
-    return [{"round": k, **v} for k, v in sorted(rounds.items())]
+    out = RoundHistory({"round": k, **v} for k, v in sorted(rounds.items()))
+    out.damaged, out.repaired = events.damaged, events.repaired
+    return out
 
 
 def _mean(xs: list[float]) -> float | None:

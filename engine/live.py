@@ -2,6 +2,11 @@
 
 Pure data, no I/O: feed it events in order with `apply()`; replaying a finished run and
 following a running one are the same thing.
+
+It folds events as `engine.events` reads them (`read_events`, `Tail`, or `check_event` for
+events from elsewhere): every field it finds has the type the schema there declares, and a
+field that was of the wrong type is absent, so the fold needs no `try`: a damaged line of
+`events.jsonl` is skipped or loses only its damaged fields before it gets here.
 """
 from __future__ import annotations
 
@@ -65,7 +70,8 @@ class LiveRun:
         elif kind == "failed":
             self.state = "failed"
             self.error = {"class": ev.get("error"), "message": ev.get("message"), "hint": ev.get("hint")}
-            self.logs.append(("error", f"{ev.get('error')}: {ev.get('message')}"))
+            what, message = ev.get("error") or "failed", ev.get("message")
+            self.logs.append(("error", f"{what}: {message}" if message else what))
         elif kind == "stopped":
             self.state = "stopped"
             self.logs.append(("info", f"stopped ({ev.get('reason', 'requested')}); resumable"))

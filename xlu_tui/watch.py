@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -134,7 +135,8 @@ def render(live: LiveRun, name: str = "", width: int = 120) -> Group:
     parts: list[Any] = [head]
     p = live.progress
     if p and state == "running":
-        total, step = p.get("total") or 1, p.get("step") or 0
+        total = p.get("total") or 1
+        step = min(p.get("step") or 0, total)
         losses = " ".join(f"{k}={v:.4f}" for k, v in (p.get("losses") or {}).items())
         line = Table.grid(padding=(0, 1))
         stage = f" stage {p['stage']}" if p.get("stage") is not None else ""
@@ -148,12 +150,29 @@ def render(live: LiveRun, name: str = "", width: int = 120) -> Group:
     if live.pools:
         parts += pools_table(live, width)
     if live.error:
-        parts.append(Panel(f"{live.error['class']}: {live.error['message']}\n[dim]hint:[/] {live.error['hint']}",
-                           title="failed", border_style="red"))
+        parts.append(Panel(_error_markup(live.error), title="failed", border_style="red"))
     tail = list(live.logs)[-5:]
     if tail:
         parts.append(Text("\n".join(m for _, m in tail), style="dim"))
     return Group(*parts)
+
+
+def _error_markup(e: dict[str, Any]) -> str:
+    """A failure's class, message and hint as Rich markup: their own brackets shown as written."""
+    cls, message, hint = e.get("class") or e.get("error") or "error", e.get("message"), e.get("hint")
+    return (f"{escape(str(cls))}: {escape(str(message if message is not None else '–'))}\n"
+            f"[dim]hint:[/] {escape(str(hint if hint is not None else '–'))}")
+
+
+def damage_note(damaged: int, repaired: int = 0) -> str:
+    """What reading a run's events skipped, in a sentence; empty when nothing was."""
+    parts = []
+    if damaged:
+        parts.append(f"{damaged} line{'s' if damaged != 1 else ''} of events.jsonl "
+                     f"{'were' if damaged != 1 else 'was'} damaged and skipped")
+    if repaired:
+        parts.append(f"{repaired} event{'s' if repaired != 1 else ''} lost damaged fields")
+    return "; ".join(parts)
 
 
 def watch(store: Any, run_id: str, stop_on_interrupt: bool, as_json: bool = False) -> int:
@@ -217,6 +236,12 @@ def watch(store: Any, run_id: str, stop_on_interrupt: bool, as_json: bool = Fals
     finally:
         end_view()
     state = store.status(run_id).get("state")
+    note = damage_note(tail.damaged, tail.repaired)
+    if note:  # on stderr with --json: stdout stays one event a line
+        if as_json:
+            Console(stderr=True).print(Text(note, style="yellow"), soft_wrap=True)
+        else:
+            say(Text(note, style="yellow"))
     if not as_json:
         if state == "finished":
             say(Text.assemble(("finished", "bold blue"), f": {hint('runs', 'show', run_id)}"))
@@ -248,11 +273,11 @@ def render_show(info: dict[str, Any], console: Console | None = None) -> None:
     day = created[:10]
     console.print(f"created {created or '–'}  started {_when(st.get('started'), day)}  ended {_when(st.get('ended'), day)}",
                   markup=False, highlight=False)
-    if st.get("error"):
+    if isinstance(st.get("error"), dict):
         e = st["error"]
-        console.print(Panel(f"{e.get('class')}: {e.get('message')}\n[dim]hint:[/] {e.get('hint')}",
-                            title="failed", border_style="red"))
-    history = info.get("rounds") or []
+        console.print(Panel(_error_markup(e), title="failed", border_style="red"))
+    history = info.get("rounds")
+    history = [] if history is None else history  # (round_history's list says what was skipped)
     if any("pools" in r for r in history):
         # the metrics of each round, then each view's pools: split over tables, never cut
         views = [v for v in ("lm", "emb") if any(f"U_{v}" in (r.get("pools") or {}) for r in history)]
@@ -279,4 +304,7 @@ def render_show(info: dict[str, Any], console: Console | None = None) -> None:
         groups = [[(x, "right")] for x in langs] + [[("mean", "right")]]
         for table in fit_tables([("model", "left")], groups, rows, width, title="results", bold=("mean",)):
             console.print(table)
+    note = damage_note(getattr(history, "damaged", 0), getattr(history, "repaired", 0))
+    if note:
+        console.print(Text(note, style="yellow"), soft_wrap=True)
     console.print(Text(info["dir"], style="dim"), soft_wrap=True)
