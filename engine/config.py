@@ -125,6 +125,10 @@ class ModelsConfig(_Strict):
     emb: str = Field("use", description="f_emb: use (offline multilingual USE), a Hugging Face id, or tfhub:HANDLE")
     pooling: Literal["auto", "cls", "mean"] = Field(
         "auto", description="sentence vector of f_lm: auto (the model's own), cls (first token) or mean")
+    # A role's own learning rate is `<role>_lr` (engine.methods.base.model_lr); a role without one
+    # trains at train.lr.
+    emb_lr: float | None = Field(None, gt=0, le=1,
+                                 description="learning rate of f_emb (None: train.lr); a frozen encoder's head wants ~1e-2")
 
     @field_validator("lm", "emb", mode="after")
     @classmethod
@@ -147,9 +151,11 @@ class TrainConfig(_Strict):
     max_length: int = Field(128, ge=8, le=4096, description="tokens per text (longer texts are cut)")
     eval_batch_size: int = Field(64, ge=1, le=8192, description="batch size of prediction")
     freeze_embeddings: bool = Field(False, description="keep the word-embedding table fixed (faster on CPU)")
-    head_lr: float | None = Field(None, gt=0, le=1, description="learning rate of the classifier head (None: lr); scaled with a stage's or f_emb's own lr")
-    emb_lr: float | None = Field(None, gt=0, le=1,
-                                 description="learning rate of f_emb (None: lr); a frozen encoder's head wants ~1e-3")
+    head_lr: float | None = Field(None, gt=0, le=1, description="learning rate of the classifier head (None: lr); scaled with a stage's or a model's own lr")
+    # The old name of models.emb_lr, read for runs made before it moved (see RunConfig._moved_fields);
+    # never written back.
+    emb_lr: float | None = Field(None, gt=0, le=1, exclude=True,
+                                 description="old name of models.emb_lr (read for runs made before; set models.emb_lr)")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: the GPU the launcher gave, else CPU")
     threads: int | None = Field(None, ge=1, le=512, description="CPU threads for torch (None: torch's default)")
 
@@ -194,6 +200,19 @@ class RunConfig(_Strict):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     method: MethodConfig = Field(default_factory=MethodConfig)
+
+    @model_validator(mode="after")
+    def _moved_fields(self) -> "RunConfig":
+        """Fields of configs made before they moved, read where they live now (the one place that
+        knows their old names): `train.emb_lr` is `models.emb_lr`."""
+        old = self.train.emb_lr
+        if old is not None:
+            if self.models.emb_lr not in (None, old):
+                raise ValueError(f"train.emb_lr is {old} and models.emb_lr is {self.models.emb_lr}: train.emb_lr is "
+                                 "the old name of models.emb_lr; set only models.emb_lr")
+            self.models.emb_lr = old
+            self.train.emb_lr = None
+        return self
 
     @model_validator(mode="after")
     def _check_method_data(self) -> "RunConfig":

@@ -26,6 +26,10 @@ class RunContext:
         self.best_mean: float | None = None
         self.n_labels = 0  # set once the task is loaded
         self.metric_name = "accuracy"
+        from engine.methods import method_info
+
+        #: the model whose test metrics are the run's headline (the method declares it)
+        self.primary = method_info(config.method.name).primary
 
     # ----- stop requests (SIGTERM / SIGINT finish the current step, checkpoint, end `stopped`)
     def install_signal_handlers(self) -> None:
@@ -65,9 +69,10 @@ class RunContext:
         mean = sum(picked) / len(picked) if picked else float("nan")
         self.events.emit("metrics", round=round, model=model, split=split, metric=self.metric_name,
                          values={k: round_(v) for k, v in values.items()}, mean=round_(mean), **extra)
-        # The run's headline numbers follow f_lm, the model being adapted: mixing in f_emb's would
-        # make "latest" jump between models from one evaluation to the next.
-        if split == "test" and model == "lm":
+        # The run's headline numbers follow the method's primary model (f_lm, the model being
+        # adapted): mixing in the others' would make "latest" jump between models from one
+        # evaluation to the next.
+        if split == "test" and model == self.primary:
             self.best_mean = mean if self.best_mean is None else max(self.best_mean, mean)
             self.status(latest_mean=round_(mean), best_mean=round_(self.best_mean))
         return mean

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from engine.live import LiveRun
+from engine.methods import find_method_info
 
 from xlu_tui.widgets.chart import ChartData, Series
 from xlu_tui.format import delta, number, pct, point_labels, round_label, short
@@ -294,18 +295,6 @@ def loss_value(v: Any) -> str:
     return text.rstrip(".") if "e" not in text else text
 
 
-def declared_params(method: str) -> list[str]:
-    """The parameters a method declares (none when the engine does not know it). What a method
-    declares tells the screen what it does: a `threshold` means pseudo-labels, so pools and
-    agreement; a `threshold_emb` means a second view, f_emb."""
-    from engine.methods import method_params
-
-    try:
-        return list(method_params(method).model_fields)
-    except Exception:  # noqa: BLE001 - an unknown or broken method: assume nothing
-        return []
-
-
 def run_facts(live: LiveRun, config: dict[str, Any], status: dict[str, Any]) -> str:
     """Content markup: the data and settings behind the numbers (fills a tall side panel)."""
     lines = []
@@ -324,9 +313,11 @@ def run_facts(live: LiveRun, config: dict[str, Any], status: dict[str, Any]) -> 
         params = " ".join(f"{k}={number(v) if isinstance(v, float) else short(v)}" for k, v in method.items()
                           if k != "name")
         lines.append(f"[b]method[/b]  {escape(str(method.get('name', '')))}  [dim]{escape(params)}[/]")
-        two_views = "emb" in live.models() or "threshold_emb" in declared_params(str(method.get("name", "")))
-        lines.append(f"[b]models[/b]  lm {escape(str(models.get('lm', '')))}"
-                     + (f" · emb {escape(str(models.get('emb', '')))}" if two_views else ""))
+        # the models the method declares, each with the spec the config gives its role
+        info = find_method_info(method.get("name"))
+        roles = list(info.models) if info else live.models()
+        lines.append("[b]models[/b]  " + " · ".join(
+            escape(f"{role} {models[role]}" if isinstance(models.get(role), str) else role) for role in roles))
         lines.append(f"[b]train[/b]  {train.get('epochs')} epochs · batch {train.get('batch_size')} · "
                      f"lr {train.get('lr')} · max_length {train.get('max_length')} · seed {config.get('seed')}")
     return "\n".join(lines)

@@ -25,18 +25,26 @@ _METHODS: dict[str, type["Method"]] = {}
 
 
 def register(cls: type["Method"]) -> type["Method"]:
+    """Add a method by its name (the built-in ones register when their module is imported; a
+    method defined elsewhere, e.g. in a test, by calling this)."""
     _METHODS[cls.name] = cls
     return cls
 
 
+def unregister(name: str) -> None:
+    """Remove a method registered from outside `_MODULES` (a test's stub)."""
+    if name not in _MODULES:
+        _METHODS.pop(name, None)
+
+
 def method_names() -> list[str]:
-    return sorted(_MODULES)
+    return sorted(set(_MODULES) | set(_METHODS))
 
 
 def get_method(name: str) -> type["Method"]:
-    if name not in _MODULES:
-        raise KeyError(name)
     if name not in _METHODS:
+        if name not in _MODULES:
+            raise KeyError(name)
         importlib.import_module(_MODULES[name])
     return _METHODS[name]
 
@@ -49,3 +57,14 @@ def method_info(name: str) -> "MethodInfo":
     """What the faces show of a method (models, primary model, agreement pairs, pseudo labels,
     Dbi, rounds): declared by the method, importable without torch."""
     return get_method(name).info()
+
+
+def find_method_info(name: object) -> "MethodInfo | None":
+    """`method_info(name)`, or None for a name the engine does not know (a run made by a method
+    since removed, or a damaged config): readers then show what the run's events hold."""
+    if not isinstance(name, str):
+        return None
+    try:
+        return method_info(name)
+    except Exception:  # noqa: BLE001 - unknown, or its module fails to import
+        return None

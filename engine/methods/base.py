@@ -44,12 +44,19 @@ class MethodInfo:
 
     name: str
     description: str
+    #: the roles of the models the method trains, in the order it reports them; each role's model
+    #: is `models.<role>` of the config, its learning rate `models.<role>_lr` where the config has one
     models: tuple[str, ...]
     primary: str
     pairs: tuple[tuple[str, str], ...]
     pseudo_labels: bool
     needs_parallel: bool
     rounds_param: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "models": list(self.models), "primary": self.primary,
+                "pairs": [list(p) for p in self.pairs], "pseudo_labels": self.pseudo_labels,
+                "needs_parallel": self.needs_parallel, "rounds_param": self.rounds_param}
 
     def rounds(self, params: Any) -> int:
         """Rounds a run with these method parameters (a dict or the Params model) will run."""
@@ -59,12 +66,22 @@ class MethodInfo:
         return int(value) if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
 
 
+def model_spec(config: Any, role: str) -> str:
+    """The model spec of a role: the `models` section's field of that name."""
+    return getattr(config.models, role)
+
+
+def model_lr(config: Any, role: str) -> float | None:
+    """A role's own learning rate, `models.<role>_lr`, where the config has one (None: `train.lr`)."""
+    return getattr(config.models, f"{role}_lr", None)
+
+
 class Method:
     name: ClassVar[str]
     description: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
-    #: the fields of the `models` config section this method builds classifiers from: only these
-    #: are checked before a run is created (engine.models.check)
+    #: the roles of the models this method trains: each is a field of the `models` config section
+    #: (its model spec), and only these are checked before a run is created (engine.models.check)
     uses_models: ClassVar[tuple[str, ...]] = ("lm",)
     #: True when the method trains on Dbi (task.parallel_size translation pairs)
     needs_parallel: ClassVar[bool] = False
@@ -80,9 +97,18 @@ class Method:
     @classmethod
     def info(cls) -> MethodInfo:
         return MethodInfo(name=cls.name, description=cls.description, models=tuple(cls.uses_models),
-                          primary=cls.primary, pairs=tuple(tuple(p) for p in cls.agreement_pairs),
+                          primary=cls.primary, pairs=tuple((a, b) for a, b in cls.agreement_pairs),
                           pseudo_labels=cls.pseudo_labels, needs_parallel=cls.needs_parallel,
                           rounds_param=cls.rounds_param)
+
+    # ----- the models by role
+    def model_spec(self, role: str) -> str:
+        """The model the config names for `role` (`models.<role>`)."""
+        return model_spec(self.ctx.config, role)
+
+    def model_lr(self, role: str) -> float | None:
+        """The learning rate the config sets for `role` (None: `train.lr`)."""
+        return model_lr(self.ctx.config, role)
 
     def __init__(self, ctx: "RunContext", data: "TaskData"):
         self.ctx = ctx

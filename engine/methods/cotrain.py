@@ -51,8 +51,7 @@ class PseudoLabelLoop(Method):
 
         cfg = self.ctx.config
         self.targets = cfg.task.resolved_targets()
-        specs = {"lm": cfg.models.lm, "emb": cfg.models.emb}
-        self.rm = {v: make_model(self.ctx, v, specs[v], self.ctx.n_labels) for v in self.views}
+        self.rm = {v: make_model(self.ctx, v, self.model_spec(v), self.ctx.n_labels) for v in self.views}
         self.n = len(self.data.train)
         self.U = self.data.unlabeled
         self.pool = {v: np.arange(len(self.U)) for v in self.views}
@@ -109,8 +108,7 @@ class PseudoLabelLoop(Method):
     def fine_tune_view(self, v: str, r: int, items: list[Any], labels: Any) -> None:
         from engine.methods.run_model import fine_tune
 
-        lr = self.ctx.config.train.emb_lr if v == "emb" else None
-        self.new_trainer(self.rm[v], r, len(labels), self.ctx.config.train.epochs, lr=lr)
+        self.new_trainer(self.rm[v], r, len(labels), self.ctx.config.train.epochs, lr=self.model_lr(v))
         fine_tune(self.ctx, self.rm[v], r, items, labels, self)
 
     def after_train(self, r: int) -> None:
@@ -139,18 +137,19 @@ class PseudoLabelLoop(Method):
                                           self.ctx.config.train.eval_batch_size)
 
     def after_pseudo_label(self, r: int) -> None:
-        if self.last_round(r) or len(self.views) < 2:
+        if self.last_round(r):
             return
         import numpy as np
 
         from engine.ops.agreement import agreement
 
-        # agreement on the items neither view has handed over yet
-        both = np.intersect1d(self.pool["lm"], self.pool["emb"])
-        rows = np.searchsorted(self.remaining, both)
-        pred = {v: self.probs[v][rows].argmax(1) for v in ("lm", "emb")}
-        rate, by_lang = agreement(pred["lm"], pred["emb"], [self.U.lang[i] for i in both])
-        self.ctx.emit("agreement", round=r, pair=["lm", "emb"], rate=rate, by_lang=by_lang, items=int(len(both)))
+        for a, b in self.agreement_pairs:
+            # agreement on the items neither view of the pair has handed over yet
+            both = np.intersect1d(self.pool[a], self.pool[b])
+            rows = np.searchsorted(self.remaining, both)
+            rate, by_lang = agreement(self.probs[a][rows].argmax(1), self.probs[b][rows].argmax(1),
+                                      [self.U.lang[i] for i in both])
+            self.ctx.emit("agreement", round=r, pair=[a, b], rate=rate, by_lang=by_lang, items=int(len(both)))
 
     def select(self, r: int) -> None:
         if self.last_round(r):

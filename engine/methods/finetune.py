@@ -24,7 +24,7 @@ class Finetune(Method):
         from engine.methods.run_model import make_model
 
         self.targets = self.ctx.config.task.resolved_targets()
-        self.lm = make_model(self.ctx, "lm", self.ctx.config.models.lm, self.ctx.n_labels)
+        self.lm = make_model(self.ctx, "lm", self.model_spec("lm"), self.ctx.n_labels)
         self.final: dict[str, Any] = {}
 
     def models(self) -> dict[str, Any]:

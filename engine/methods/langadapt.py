@@ -188,6 +188,8 @@ class LangAdaptCoTraining(CoTraining):
     description = "co-training in which f_lm is fine-tuned by language adaptation on its set and Dbi"
     Params = AdaptCotrainParams
     needs_parallel = True
+    #: the view fine-tuned by language adaptation; the others train on their set and Dbi with CE
+    adapted = "lm"
 
     def setup(self) -> None:
         super().setup()
@@ -199,7 +201,7 @@ class LangAdaptCoTraining(CoTraining):
         from engine.methods.run_model import fine_tune
 
         rm = self.rm[v]
-        if v == "lm":
+        if v == self.adapted:
             self.adapt.stage1(rm, r, items, labels)
             if self.params.stage2_epochs:
                 self.adapt.stage2(rm, r)
@@ -208,5 +210,5 @@ class LangAdaptCoTraining(CoTraining):
         tr = self.adapt.translations
         items = items + rm.features("parallel", tr)
         labels = np.concatenate([labels, tr.label])
-        self.new_trainer(rm, r, len(items), self.ctx.config.train.epochs, lr=self.ctx.config.train.emb_lr)
+        self.new_trainer(rm, r, len(items), self.ctx.config.train.epochs, lr=self.model_lr(v))
         fine_tune(self.ctx, rm, r, items, labels, self)

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from engine.live import LiveRun
+from engine.methods import find_method_info
 from engine.store import RESUMABLE
 
 from xlu_tui.messages import EventsArrived, RunDetails
@@ -27,8 +28,8 @@ from xlu_tui.follow import EventBuffer, follow_run
 from xlu_tui.widgets.chart import LineChart
 from xlu_tui.format import (duration, parse_iso, pct, point_labels, point_name, state_markup,
                                     theme_colors)
-from xlu_tui.tables import (MEAN_OF_MODELS, agreement_table, best_point, chart_data, declared_params,
-                                    lang_table, losses_table, model_views, pools_table, run_facts)
+from xlu_tui.tables import (MEAN_OF_MODELS, agreement_table, best_point, chart_data, lang_table,
+                            losses_table, model_views, pools_table, run_facts)
 from xlu_tui.widgets.progress import ProgressLine
 
 PANELS = (("log-panel", "log"), ("loss-panel", "losses"), ("pools-panel", "pools"), ("agree-panel", "agreement"))
@@ -71,7 +72,6 @@ A running run is followed as it writes; a finished one is replayed from its even
         self.lines: deque = deque(maxlen=300)  # (seconds since start, level, text)
         self.line_count = 0  # lines ever added (the deque forgets)
         self._keys: dict[str, Any] = {}
-        self._params: dict[str, list[str]] = {}  # method -> its declared parameters
         self.applied = 0
         self.damaged = False  # a file of the run's folder cannot be read (store.show says which)
         self.loaded = False  # the folder has been read once
@@ -206,11 +206,6 @@ A running run is followed as it writes; a finished one is replayed from its even
     def method(self) -> str:
         return (self.config.get("method") or {}).get("name", "")
 
-    def _declared(self, method: str) -> list[str]:
-        if method not in self._params:
-            self._params[method] = declared_params(method)
-        return self._params[method]
-
     def _dirty(self, name: str, key: Any) -> bool:
         """True when what `name` shows would change: a burst of progress events redraws the
         progress line, not every table on the screen."""
@@ -333,10 +328,10 @@ A running run is followed as it writes; a finished one is replayed from its even
         if self._dirty("losses", (p.get("model"), p.get("round"), p.get("step"), p.get("t"), width)):
             self.query_one("#loss-body", Static).update(losses_table(
                 {k: list(v) for k, v in self.loss_history.items()}, p, theme, width=width))
-        method = self.method()
-        # Pools and agreement panels for methods that pseudo-label (they declare a threshold), and
+        # Pools and agreement panels for methods that pseudo-label (their metadata says so), and
         # for any run whose events carry them.
-        pooled = bool(self.live.pools or self.live.agreement) or "threshold" in self._declared(method)
+        info = find_method_info(self.method())
+        pooled = bool(self.live.pools or self.live.agreement) or bool(info and info.pseudo_labels)
         if self._dirty("pooled", pooled):
             for pid in ("pools-panel", "agree-panel"):
                 self.query_one(f"#{pid}").set_class(not pooled, "-off")
