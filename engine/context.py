@@ -10,6 +10,7 @@ from engine import checkpoint as ckpt
 from engine import layout
 from engine.config import RunConfig
 from engine.events import EventWriter
+from engine.live import FIRST_ROUND
 from engine.store import RunStore
 
 
@@ -48,12 +49,25 @@ class RunContext:
         return self._stop_asked
 
     # ----- events and status
+    @staticmethod
+    def round_number(r: int) -> int:
+        """The number of the round a method's loop calls `r` (its index, from 0: seeds and
+        checkpoint state use it) in events, status.json and on screen, which count from 1."""
+        return r + FIRST_ROUND
+
     def emit(self, type: str, **fields: Any) -> None:
+        """Write an event. A method passes its loop index as `round`; the event gets the round's
+        number, and the worker's `started`/`resumed` say that rounds count from FIRST_ROUND (older
+        runs' events counted from 0: `engine.live` reads both)."""
+        if isinstance(fields.get("round"), int):
+            fields["round"] = self.round_number(fields["round"])
+        if type in ("started", "resumed"):
+            fields["rounds_from"] = FIRST_ROUND
         self.events.emit(type, **fields)
 
     def phase(self, name: str, **fields: Any) -> None:
         self._phase = name
-        self.events.emit("phase", phase=name, **fields)
+        self.emit("phase", phase=name, **fields)
         self.status(phase=name)
 
     def log(self, message: str, level: str = "info") -> None:
@@ -67,8 +81,8 @@ class RunContext:
         """Emit a metrics event; the mean is over the target languages. Returns the mean."""
         picked = [values[x] for x in targets if x in values]
         mean = sum(picked) / len(picked) if picked else float("nan")
-        self.events.emit("metrics", round=round, model=model, split=split, metric=self.metric_name,
-                         values={k: round_(v) for k, v in values.items()}, mean=round_(mean), **extra)
+        self.emit("metrics", round=round, model=model, split=split, metric=self.metric_name,
+                  values={k: round_(v) for k, v in values.items()}, mean=round_(mean), **extra)
         # The run's headline numbers follow the method's primary model (f_lm, the model being
         # adapted): mixing in the others' would make "latest" jump between models from one
         # evaluation to the next.
@@ -78,11 +92,19 @@ class RunContext:
         return mean
 
     # ----- checkpoints
-    def save_checkpoint(self, tag: str, method: Any, state: dict[str, Any]) -> None:
+    def save_checkpoint(self, method: Any, state: dict[str, Any], round: int, model: str | None = None,
+                        stage: int | None = None, epoch: int | None = None) -> None:
+        """Checkpoint the method inside round `round` (its loop index): after `epoch` of `model`'s
+        fine-tuning (and `stage`), or, with no epoch, at the round's end. The tag and the event
+        number the round as events do."""
+        where = [f"round-{self.round_number(round)}"] + ([model] if model else []) \
+            + ([f"stage-{stage}"] if stage is not None else []) + ([f"epoch-{epoch}"] if epoch is not None else [])
+        tag = "-".join(where)
         t0 = time.perf_counter()
         path = ckpt.save(layout.checkpoints_dir(self.run_dir), tag, method.models(), method.trainers(), state)
-        self.events.emit("checkpoint", tag=tag, path=str(path.relative_to(self.run_dir)),
-                         seconds=round(time.perf_counter() - t0, 2))
+        named = {k: v for k, v in (("model", model), ("stage", stage), ("epoch", epoch)) if v is not None}
+        self.emit("checkpoint", tag=tag, path=str(path.relative_to(self.run_dir)),
+                  seconds=round_(time.perf_counter() - t0, 2), round=round, **named)
 
     def latest_checkpoint(self) -> Path | None:
         return layout.latest_checkpoint(self.run_dir)
@@ -95,5 +117,5 @@ class RunContext:
         return state
 
 
-def round_(x: float) -> float:
-    return round(float(x), 6)
+def round_(x: float, digits: int = 6) -> float:
+    return round(float(x), digits)

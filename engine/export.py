@@ -40,7 +40,8 @@ class RoundHistory(list):
 
 
 def round_history(events_path: Any) -> RoundHistory:
-    """Per round of a run: the last test metrics of each model, the pools and the agreement.
+    """Per round of a run (`LiveRun.round_history`): the last test metrics of each model, the
+    pools by model and the agreement of each pair.
 
     The events come through `engine.events.read_events`, so their fields have the declared types
     (a damaged line is skipped or loses its damaged fields): nothing here can fail on one."""
@@ -49,19 +50,8 @@ def round_history(events_path: Any) -> RoundHistory:
 
     live = LiveRun()
     events = read_events(events_path)[0]
-    for ev in events:
-        live.apply(ev)
-    rounds: dict[int, dict[str, Any]] = {}
-    for model, rows in live.metrics.items():
-        for r in rows:  # in order, so a round's last evaluation wins
-            if r.get("split") == "test":
-                entry = rounds.setdefault(int(r.get("round", 0)), {"metrics": {}})
-                entry["metrics"][model] = {**r.get("values", {}), "mean": r.get("mean")}
-    for kind, items in (("pools", live.pools), ("agreement", live.agreement)):
-        for ev in items:
-            fields = {k: v for k, v in ev.items() if k not in ("t", "run", "type", "round")}
-            rounds.setdefault(int(ev["round"]), {"metrics": {}})[kind] = fields
-    out = RoundHistory({"round": k, **v} for k, v in sorted(rounds.items()))
+    live.apply_all(events)
+    out = RoundHistory(live.round_history())
     out.damaged, out.repaired = events.damaged, events.repaired
     return out
 

@@ -798,11 +798,12 @@ def _status_from_events(events: list[dict[str, Any]], folder: Path) -> dict[str,
                                              "hint": str(e.get("hint"))})
         elif kind == "stopped":
             st.update(state="stopped")
-        elif kind == "metrics" and e.get("split") == "test" and isinstance(e.get("round"), int):
-            st["round"] = max(st.get("round", 0), e["round"] + 1)  # status counts rounds from 1, events from 0
-            if e.get("model") == "lm" and isinstance(e.get("mean"), _NUMBER):  # the headline, as the worker keeps it
-                st["latest_mean"] = e["mean"]
-                st["best_mean"] = max(st.get("best_mean", e["mean"]), e["mean"])
+    # the round and the headline (the primary model's latest and best mean), as the worker keeps them
+    from engine.live import LiveRun
+
+    live = LiveRun()
+    live.apply_all(e for e in events if e.get("type") in ("started", "resumed", "data", "metrics"))
+    st.update(live.headline())
     return st
 
 

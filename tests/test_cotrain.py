@@ -151,7 +151,7 @@ def test_cotrain_run_streams_the_contract_and_is_deterministic(runs_dir, tiny_mo
     pools = [e for e in evs if e["type"] == "pools"]
     agree = [e for e in evs if e["type"] == "agreement"]
     metrics = [e for e in evs if e["type"] == "metrics"]
-    assert [p["round"] for p in pools] == [0, 1] and [g["round"] for g in agree] == [0, 1]
+    assert [p["round"] for p in pools] == [1, 2] and [g["round"] for g in agree] == [1, 2]  # rounds count from 1
     n = 160  # task.max_source
     for prev, p in zip([{"D_lm": n, "D_emb": n, "U_lm": None, "U_emb": None}] + pools, pools):
         assert p["D_lm"] == prev["D_lm"] + p["S_emb"] and p["D_emb"] == prev["D_emb"] + p["S_lm"]
@@ -162,7 +162,7 @@ def test_cotrain_run_streams_the_contract_and_is_deterministic(runs_dir, tiny_mo
         assert all(v is None or 0 <= v <= 1 for v in p["precision"].values())
     for g in agree:
         assert g["pair"] == ["lm", "emb"] and 0 <= g["rate"] <= 1 and set(g["by_lang"]) <= {"it", "de"}
-    assert {(m["round"], m["model"]) for m in metrics} == {(r, v) for r in range(3) for v in ("lm", "emb")}
+    assert {(m["round"], m["model"]) for m in metrics} == {(r, v) for r in (1, 2, 3) for v in ("lm", "emb")}
     # the run's headline numbers are f_lm's, never f_emb's
     lm_means = [m["mean"] for m in metrics if m["model"] == "lm"]
     status = RunStore(runs_dir).status(a)
@@ -170,8 +170,10 @@ def test_cotrain_run_streams_the_contract_and_is_deterministic(runs_dir, tiny_mo
     shown = json.loads(cli("runs", "show", a, "--json", runs_dir=runs_dir, check=True).stdout)
     assert set(shown["results"]) == {"lm", "emb"}
     history = shown["rounds"]  # what `runs show` prints per round
-    assert [h["round"] for h in history] == [0, 1, 2] and all(set(h["metrics"]) == {"lm", "emb"} for h in history)
-    assert history[1]["pools"]["D_lm"] == pools[1]["D_lm"] and history[1]["agreement"]["rate"] == agree[1]["rate"]
+    assert [h["round"] for h in history] == [1, 2, 3] and all(set(h["metrics"]) == {"lm", "emb"} for h in history)
+    # pools by model, agreement by pair
+    assert history[1]["pools"]["lm"]["D"] == pools[1]["D_lm"] and history[1]["agreement"][0]["rate"] == agree[1]["rate"]
+    assert history[1]["agreement"][0]["pair"] == ["lm", "emb"]
     assert "pools" not in history[2]
     assert "U_lm" in cli("runs", "show", a, runs_dir=runs_dir, env={"COLUMNS": "160"}, check=True).stdout
     # the same seed gives the same rounds
@@ -187,12 +189,12 @@ def test_cotrain_sigkill_anywhere_then_resume_gives_the_same_numbers(runs_dir, t
     ref = start(runs_dir, *sets)
     assert ended(runs_dir, ref) == "finished"
     rid = start(runs_dir, *sets)
-    # after the first round's selection, or after the first epoch checkpoint of round 1
+    # after the first round's selection, or after the first epoch checkpoint of round 2
     def reached() -> bool:
         evs = events(runs_dir, rid)
         if kill_after == "pools":
             return any(e["type"] == "pools" for e in evs)
-        return any(e["type"] == "checkpoint" and e["tag"].startswith("round-1-") for e in evs)
+        return any(e["type"] == "checkpoint" and e["tag"].startswith("round-2-") for e in evs)
     kill_then_resume(runs_dir, rid, reached)
     res = lambda r: json.loads((runs_dir / r / "results.json").read_text())  # noqa: E731
     assert res(rid) == res(ref)

@@ -251,7 +251,7 @@ def test_every_command_reads_a_run_with_every_damaged_line_at_once(tmp_path):
     shown = ok("runs", "show", RID)
     assert f"{dropped} lines of events.jsonl were damaged and skipped; {repaired} events lost damaged fields" in shown
     info = json.loads(ok("runs", "show", RID, "--json"))
-    assert [r["round"] for r in info["rounds"]] == [0, 1, 2] and info["results"]
+    assert [r["round"] for r in info["rounds"]] == [1, 2, 3] and info["results"]  # rounds count from 1
     watched = ok("runs", "watch", RID)  # an ended run: replays and exits
     assert "were damaged and skipped" in watched and "finished" in watched
     as_json = ok("runs", "watch", RID, "--json")

@@ -215,8 +215,8 @@ def test_langadapt_cotrain_sigkill_in_stage_two_then_resume_gives_the_same_numbe
     ref_events = events(runs_dir, ref)
     assert progress_by_stage(runs_dir, ref) == {1: {"ce", "la"}, 2: {"ce", "sa"}, None: {"ce"}}
     rid = start(runs_dir, *sets)
-    # killed after the checkpoint that ends round 1's stage 1: the run resumes into stage 2
-    kill_then_resume(runs_dir, rid, lambda: any(e["type"] == "checkpoint" and e["tag"].startswith("round-1-lm-stage-1")
+    # killed after the checkpoint that ends round 2's stage 1: the run resumes into stage 2
+    kill_then_resume(runs_dir, rid, lambda: any(e["type"] == "checkpoint" and e["tag"].startswith("round-2-lm-stage-1")
                                                 for e in events(runs_dir, rid)))
     res = lambda r: json.loads((runs_dir / r / "results.json").read_text())  # noqa: E731
     assert res(rid) == res(ref)

@@ -92,29 +92,21 @@ def when(text: str | None, now: float) -> str:
 
 
 def point_labels(points: list[tuple[int, int]]) -> list[str]:
-    """Axis labels of an evaluation sequence: epochs (`e3`) within one round, rounds (`r2`)
-    otherwise, `r1.e3` where both matter. Rounds count from 1, as `round k/K` does (events
-    count from 0)."""
+    """Axis labels of an evaluation sequence (rounds as events and `round k/K` count them, from
+    1): epochs (`e3`) within one round, rounds (`r2`) otherwise, `r1.e3` where both matter."""
     rounds = {r for r, _ in points}
     if len(rounds) <= 1:
-        return [f"e{e}" if e else f"r{r + 1}" for r, e in points]
+        return [f"e{e}" if e else f"r{r}" for r, e in points]
     per_round: dict[int, int] = {}
     for r, _ in points:
         per_round[r] = per_round.get(r, 0) + 1
-    return [f"r{r + 1}.e{e}" if e and per_round[r] > 1 else f"r{r + 1}" for r, e in points]
-
-
-def point_name(point: tuple[int, int], many_rounds: bool) -> str:
-    r, e = point
-    if not many_rounds:
-        return f"epoch {e}" if e else f"round {r + 1}"
-    return f"round {r + 1}" + (f" epoch {e}" if e else "")
+    return [f"r{r}.e{e}" if e and per_round[r] > 1 else f"r{r}" for r, e in points]
 
 
 def round_label(r: Any) -> str:
-    """An event's round (from 0) as users count it (from 1)."""
+    """A round's column label (rounds count from 1, in events as on screen)."""
     try:
-        return f"r{int(r) + 1}"
+        return f"r{int(r)}"
     except (TypeError, ValueError):
         return "r?"
 

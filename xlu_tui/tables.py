@@ -69,40 +69,27 @@ class TextTable:
         return out
 
 
-MEAN_OF_MODELS = "mean of models"
-POOL_META = ("t", "run", "type", "round", "precision")
+def point_label(live: LiveRun, point: tuple[int, int]) -> str:
+    """An evaluation point as the run's chart labels it (`r2`, `e3`)."""
+    points = live.evaluation_points()
+    return dict(zip(points, point_labels(points))).get(point, "?")
 
 
-def model_views(live: LiveRun) -> list[str]:
-    """What the chart can show: each model, and their mean when there are several."""
-    models = live.models()
-    return models + ([MEAN_OF_MODELS] if len(models) > 1 else [])
-
-
-def view_series(live: LiveRun, view: str) -> dict[tuple[int, int], dict[str, Any]]:
-    return live.mean_series() if view == MEAN_OF_MODELS else live.series(view)
-
-
-def target_langs(live: LiveRun) -> list[str]:
-    targets = live.data.get("targets") or []
-    return [x for x in live.languages() if x in targets] if targets else \
-        [x for x in live.languages() if x != live.data.get("source")]
+def best_markup(live: LiveRun, view: str) -> str:
+    """`best mean 61.2 at r2` for a view of the run (empty before an evaluation)."""
+    best = live.best(view) if view else None
+    return f"best mean {pct(best[1])} at {point_label(live, best[0])}" if best else ""
 
 
 def chart_data(live: LiveRun, view: str) -> ChartData:
     points = live.evaluation_points()
-    by_point = view_series(live, view)
+    by_point = live.series(view) if view else {}
     series = []
     for lang in live.languages():
         series.append(Series(lang, [_pct(by_point.get(p, {}).get(lang)) for p in points]))
-    targets = target_langs(live)
-    means = []
-    for p in points:
-        vals = [by_point.get(p, {}).get(x) for x in targets]
-        vals = [v for v in vals if v is not None]
-        means.append(100 * sum(vals) / len(vals) if vals else None)
+    means = live.means(view) if view else {}
     if points:
-        series.append(Series("mean", means, bold=True))
+        series.append(Series("mean", [_pct(means.get(p)) for p in points], bold=True))
     return ChartData(x_labels=point_labels(points), series=series, title="",
                      empty_text="no evaluation yet: the chart fills in as the run evaluates")
 
@@ -115,15 +102,14 @@ def lang_table(live: LiveRun, view: str, theme: dict[str, str], rounds: int | No
     """Per language: zero-shot (the model trained on the source alone: the end of the first
     round), latest, best, and the change from zero-shot. A run of one round (fine-tuning) is
     zero-shot throughout; there the change is from its first evaluation."""
-    by_point = view_series(live, view)
+    by_point = live.series(view)
     points = sorted(by_point)
     if not points:
         return Text("no evaluation yet", style=theme.get("foreground-muted", "dim"))
-    single = (rounds or 0) <= 1 and all(p[0] == 0 for p in points)
-    zero = points[0] if single else max((p for p in points if p[0] == 0), default=points[0])
+    single = live.single_round(view, rounds)
+    zero = live.zero_shot_point(view, rounds)
     latest = points[-1]
     source = live.data.get("source")
-    targets = target_langs(live)
     table = TextTable(
         caption="* source: not in the mean" if source in live.languages() else None,
         caption_style=theme.get("foreground-muted", "dim"))
@@ -145,28 +131,12 @@ def lang_table(live: LiveRun, view: str, theme: dict[str, str], rounds: int | No
         row(lang + ("*" if lang == source else ""), by_point[zero].get(lang), by_point[latest].get(lang),
             max(vals) if vals else None, style="dim" if lang == source else "")
 
-    def mean_at(p: tuple[int, int]) -> float | None:
-        vals = [by_point[p].get(x) for x in targets if by_point[p].get(x) is not None]
-        return sum(vals) / len(vals) if vals else None
-
-    means = [m for m in (mean_at(p) for p in points) if m is not None]
-    table.add_row(Text("mean", style="bold"), pct(mean_at(zero)), Text(pct(mean_at(latest)), style="bold"),
-                  pct(max(means) if means else None), Text(delta(mean_at(latest), mean_at(zero)), style="bold"),
+    means = live.means(view)
+    best = live.best(view)
+    table.add_row(Text("mean", style="bold"), pct(means[zero]), Text(pct(means[latest]), style="bold"),
+                  pct(best[1] if best else None), Text(delta(means[latest], means[zero]), style="bold"),
                   end_section=False)
     return table.render()
-
-
-def best_point(live: LiveRun, view: str) -> tuple[tuple[int, int], float] | None:
-    by_point = view_series(live, view)
-    targets = target_langs(live)
-    best = None
-    for p in sorted(by_point):
-        vals = [by_point[p].get(x) for x in targets if by_point[p].get(x) is not None]
-        if vals:
-            m = sum(vals) / len(vals)
-            if best is None or m > best[1]:
-                best = (p, m)
-    return best
 
 
 def _short_count(v: Any) -> str:
@@ -188,65 +158,68 @@ def _rounds_that_fit(n: int, width: int, label_w: int, col_w: int = 7) -> int:
 
 
 def pools_table(live: LiveRun, theme: dict[str, str], width: int = 0) -> Text:
-    """Pool and set sizes (rows) per round (columns, the latest that fit)."""
+    """Pool and set sizes of each model (rows: `U_a`, `S_b`, ...) per round (columns, the latest
+    that fit)."""
     if not live.pools:
         # short lines: beside the log, an empty panel takes no more width than its text
         return Text("no pools yet:\nthey appear once\nround 1 has\npseudo-labelled",
                     style=theme.get("foreground-muted", "dim"))
-    keys: list[str] = []
-    for p in live.pools:
-        keys += [k for k, v in p.items() if k not in POOL_META and k not in keys and isinstance(v, (int, float))]
-    rounds = sorted(live.pools, key=lambda x: x.get("round") or 0)
-    label_w = max([len(k) for k in keys] + [5]) + 1
+    models = live.pool_models()
+    rows = [(f"{name}_{m}", name, m) for name in live.pool_sets() for m in models
+            if any(name in (by.get(m) or {}) for by in live.pools.values())]
+    rounds = sorted(live.pools)
+    label_w = max([len(k) for k, _, _ in rows] + [5]) + 1
     rounds = rounds[-_rounds_that_fit(len(rounds), width, label_w):]
     table = TextTable()
     table.add_column("round", style="bold")
-    for p in rounds:
-        table.add_column(round_label(p.get("round")), justify="right")
-    for k in keys:
-        table.add_row(k, *[_short_count(p.get(k)) for p in rounds])
+    for r in rounds:
+        table.add_column(round_label(r), justify="right")
+    for label, name, m in rows:
+        table.add_row(label, *[_short_count((live.pools[r].get(m) or {}).get(name)) for r in rounds])
     return table.render()
 
 
 def agreement_table(live: LiveRun, theme: dict[str, str], width: int = 0) -> Text:
-    """Agreement rate (%) of the model pair per language (rows) and round (columns), then the
-    precision of each view's pseudo-labels where gold labels are known (a method with one view,
-    like self-training, has only the precision)."""
-    agree = {a.get("round"): a for a in live.agreement}
-    prec = {p.get("round"): p.get("precision") or {} for p in live.pools}
-    prec_keys: list[str] = []
-    for values in prec.values():
-        prec_keys += [k for k in values if k not in prec_keys and values[k] is not None]
-    measured = {r for r, v in prec.items() if any(x is not None for x in v.values())}
-    shown = set(agree) | (measured if prec_keys else set())
+    """Agreement rate (%) of each model pair, overall and per language (rows), per round
+    (columns), then the precision of each model's pseudo-labels where gold labels are known (a
+    method with one view, like self-training, has only the precision)."""
+    pairs = live.pairs()
+    prec_models = [m for m in live.pool_models() if any(live.precision(r, m) is not None for r in live.pools)]
+    measured = {r for r in live.pools if any(live.precision(r, m) is not None for m in prec_models)}
+    shown = set(live.agreement) | measured
     if not shown:
         return Text("no agreement yet:\nmeasured once\nround 1 has\nlabelled the pool",
                     style=theme.get("foreground-muted", "dim"))
     langs: list[str] = []
-    for a in live.agreement:
-        langs += [x for x in (a.get("by_lang") or {}) if x not in langs]
-    rounds = sorted(shown, key=lambda r: r or 0)
+    for by_pair in live.agreement.values():
+        for a in by_pair.values():
+            langs += [x for x in (a.get("by_lang") or {}) if x not in langs]
+    rounds = sorted(shown)
     rounds = rounds[-_rounds_that_fit(len(rounds), width, max([len(x) for x in langs] + [10]) + 1):]
-    pair = live.agreement[-1].get("pair") if live.agreement else None
-    caption = [f"% of U where {' and '.join(map(str, pair))} agree"] if pair else []
-    if prec_keys:
+    caption = [f"% of U where {' and '.join(map(str, pair))} agree" for pair in pairs]
+    if prec_models:
         caption.append("prec: % of pseudo-labels right")
     table = TextTable(caption="\n".join(caption) or None, caption_style=theme.get("foreground-muted", "dim"))
     table.add_column("round", style="bold")
     for r in rounds:
         table.add_column(round_label(r), justify="right")
-    if agree:
-        table.add_row(Text("all", style="bold"),
-                      *[Text(pct((agree.get(r) or {}).get("rate")), style="bold") for r in rounds])
+    for pair in pairs:
+        def cell(r: int, pair: tuple[str, ...] = pair) -> dict[str, Any]:
+            return live.agreement.get(r, {}).get(pair) or {}
+
+        # one pair: its rows are `all` and the languages; several: each pair's rows say which
+        name = "all" if len(pairs) == 1 else "/".join(pair)
+        prefix = "" if len(pairs) == 1 else "  "
+        table.add_row(Text(name, style="bold"), *[Text(pct(cell(r).get("rate")), style="bold") for r in rounds])
         for x in langs:
-            table.add_row(x, *[pct(((agree.get(r) or {}).get("by_lang") or {}).get(x)) for r in rounds])
-    for k in prec_keys:
-        table.add_row(Text(f"prec {k}", style=theme.get("text-primary", "")),
-                      *[pct(prec.get(r, {}).get(k)) for r in rounds])
+            table.add_row(prefix + x, *[pct((cell(r).get("by_lang") or {}).get(x)) for r in rounds])
+    for m in prec_models:
+        table.add_row(Text(f"prec S_{m}", style=theme.get("text-primary", "")),
+                      *[pct(live.precision(r, m)) for r in rounds])
     return table.render()
 
 
-def losses_table(history: dict[tuple[str, str], list[float]], progress: dict[str, Any], theme: dict[str, str],
+def losses_table(history: dict[tuple[str, str], Any], progress: dict[str, Any], theme: dict[str, str],
                  width: int = 0) -> Text:
     """Every loss term that has arrived, per model: its latest value and its history.
 
@@ -256,7 +229,8 @@ def losses_table(history: dict[tuple[str, str], list[float]], progress: dict[str
     if not history:
         return Text("no training step yet", style=theme.get("foreground-muted", "dim"))
     models = list(dict.fromkeys(model for model, _ in history))
-    rows = sorted(history.items(), key=lambda kv: models.index(kv[0][0]))  # a model's terms together
+    # a model's terms together
+    rows = sorted(((k, list(v)) for k, v in history.items()), key=lambda kv: models.index(kv[0][0]))
     # the sparkline takes what the model, term and value columns leave
     used = ((max(map(len, models + ["model"])) + 1) if len(models) > 1 else 0) \
         + max([len(n) for _, n in history] + [len("term")]) + 1 + len("0.03658") + 1

@@ -88,39 +88,48 @@ def _duration(s: float | None) -> str:
 
 
 def metrics_table(live: LiveRun, width: int = 120) -> list[Table]:
-    langs: list[str] = []
-    for rows in live.metrics.values():
-        for r in rows:
-            langs += [x for x in r.get("values", {}) if x not in langs]
+    langs = sorted(live.languages(), key=lambda x: (x != live.data.get("source"), x))
     source = live.data.get("source")
-    langs.sort(key=lambda x: (x != source, x))
     rows = []
     for model in sorted(live.metrics):
         last = live.latest(model)
         if not last:
             continue
-        where = f"{last.get('round', 0) + 1}" + (f" ep {last['epoch']}" if last.get("epoch") else "")
+        where = f"{last.get('round')}" + (f" ep {last['epoch']}" if last.get("epoch") else "")
         rows.append([model, where, *[_pct(last["values"].get(x)) for x in langs], _pct(last.get("mean")),
                      _pct(live.best_mean(model))])
     groups = [[(x + (" (src)" if x == source else ""), "right")] for x in langs] + [[("mean", "right"), ("best", "right")]]
     return fit_tables([("model", "left"), ("round", "left")], groups, rows, width, bold=("mean",))
 
 
+POOL_COLUMNS = ("U", "C", "S", "D")  # the sets a model's pools show first, in this order
+
+
+def pool_columns(live: LiveRun) -> list[str]:
+    """The sets of the run's pools, the usual four first."""
+    sets = live.pool_sets()
+    return [k for k in POOL_COLUMNS if k in sets] + [k for k in sets if k not in POOL_COLUMNS]
+
+
+def pair_header(live: LiveRun, pair: tuple[str, ...]) -> str:
+    return "agree" if len(live.pairs()) <= 1 else f"agree {'/'.join(pair)}"
+
+
 def pools_table(live: LiveRun, width: int = 120) -> list[Table]:
-    """Per round: pool sizes, candidates, selections, training-set sizes, precision, agreement."""
-    views = [v for v in ("lm", "emb") if any(f"U_{v}" in p for p in live.pools)]
-    agree = {a["round"]: a for a in live.agreement}
-    groups = [[(f"{col}_{v}", "right") for col in ("U", "C", "S", "D", "prec S")] for v in views]
-    if agree:
-        groups.append([("agree", "right")])
+    """Per round: each model's pool, candidates, selections, training set and the precision of
+    its pseudo labels, then the agreement of each pair."""
+    models, sets, pairs = live.pool_models(), pool_columns(live), live.pairs()
+    groups = [[(f"{k}_{m}", "right") for k in sets] + [(f"prec S_{m}", "right")] for m in models]
+    if pairs:
+        groups.append([(pair_header(live, p), "right") for p in pairs])
     rows = []
-    for p in live.pools:
-        cells = [str(p["round"] + 1)]
-        for v in views:
-            cells += [str(p.get(f"{k}_{v}", "")) for k in ("U", "C", "S", "D")]
-            cells.append(_pct((p.get("precision") or {}).get(f"S_{v}")))
-        if agree:
-            cells.append(_pct(agree.get(p["round"], {}).get("rate")))
+    for r in sorted(live.pools):
+        cells = [str(r)]
+        for m in models:
+            sizes = live.pools[r].get(m) or {}
+            cells += [str(sizes.get(k, "")) for k in sets]
+            cells.append(_pct(sizes.get("precision")))
+        cells += [_pct((live.agreement.get(r, {}).get(p) or {}).get("rate")) for p in pairs]
         rows.append(cells)
     return fit_tables([("round", "left")], groups, rows, width)
 
@@ -151,9 +160,9 @@ def render(live: LiveRun, name: str = "", width: int = 120) -> Group:
         parts += pools_table(live, width)
     if live.error:
         parts.append(Panel(_error_markup(live.error), title="failed", border_style="red"))
-    tail = list(live.logs)[-5:]
+    tail = list(live.log)[-5:]
     if tail:
-        parts.append(Text("\n".join(m for _, m in tail), style="dim"))
+        parts.append(Text("\n".join(m for _, _, m in tail), style="dim"))
     return Group(*parts)
 
 
@@ -257,6 +266,17 @@ def _when(stamp: str | None, day: str) -> str:
     return stamp[11:19] if day and stamp[:10] == day and len(stamp) >= 19 else stamp
 
 
+def models_line(cfg: dict[str, Any]) -> str:
+    """The run's models as its method declares them, each with the spec its config gives it:
+    `lm e5-small · emb use`."""
+    from engine.methods import find_method_info
+
+    info = find_method_info((cfg.get("method") or {}).get("name"))
+    specs = cfg.get("models") or {}
+    roles = list(info.models) if info else [k for k, v in specs.items() if isinstance(v, str) and k != "pooling"]
+    return " · ".join(f"{role} {specs[role]}" if isinstance(specs.get(role), str) else role for role in roles)
+
+
 def render_show(info: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     width = console.width
@@ -267,7 +287,7 @@ def render_show(info: dict[str, Any], console: Console | None = None) -> None:
     task = cfg.get("task", {})
     console.print(f"task {task.get('name')}  {task.get('source_lang')} → {', '.join(task.get('target_langs') or []) or 'all'}"
                   f"   method {cfg.get('method', {}).get('name')}", markup=False, highlight=False)
-    console.print(f"lm {cfg.get('models', {}).get('lm')}   seed {cfg.get('seed')}   device {st.get('device') or '–'}",
+    console.print(f"{models_line(cfg)}   seed {cfg.get('seed')}   device {st.get('device') or '–'}",
                   markup=False, highlight=False)
     created = st.get("created") or ""
     day = created[:10]
@@ -279,20 +299,26 @@ def render_show(info: dict[str, Any], console: Console | None = None) -> None:
     history = info.get("rounds")
     history = [] if history is None else history  # (round_history's list says what was skipped)
     if any("pools" in r for r in history):
-        # the metrics of each round, then each view's pools: split over tables, never cut
-        views = [v for v in ("lm", "emb") if any(f"U_{v}" in (r.get("pools") or {}) for r in history)]
+        # the metrics of each round, then each model's pools: split over tables, never cut
+        models = list(dict.fromkeys(m for r in history for m in (r.get("pools") or {})))
+        sets = list(dict.fromkeys(k for r in history for p in (r.get("pools") or {}).values() for k in p
+                                  if k != "precision"))
+        sets = [k for k in POOL_COLUMNS if k in sets] + [k for k in sets if k not in POOL_COLUMNS]
+        pairs = list(dict.fromkeys(tuple(a.get("pair") or ()) for r in history for a in r.get("agreement") or []))
         rows = []
         for r in history:
-            p = r.get("pools") or {}
-            cells = [str(r["round"] + 1)]
-            cells += [_pct((r["metrics"].get(v) or {}).get("mean")) for v in views]
-            cells.append(_pct((r.get("agreement") or {}).get("rate")))
-            for v in views:
-                cells += [str(p.get(f"{k}_{v}", "")) for k in ("U", "C", "S", "D")]
-                cells.append(_pct((p.get("precision") or {}).get(f"S_{v}")))
+            agree = {tuple(a.get("pair") or ()): a for a in r.get("agreement") or []}
+            cells = [str(r["round"])]
+            cells += [_pct((r["metrics"].get(m) or {}).get("mean")) for m in models]
+            cells += [_pct((agree.get(p) or {}).get("rate")) for p in pairs] or ["–"]
+            for m in models:
+                sizes = (r.get("pools") or {}).get(m) or {}
+                cells += [str(sizes.get(k, "")) for k in sets]
+                cells.append(_pct(sizes.get("precision")))
             rows.append(cells)
-        groups = [[(f"{v} mean", "right") for v in views] + [("agree", "right")]]
-        groups += [[(f"{k}_{v}", "right") for k in ("U", "C", "S", "D", "prec S")] for v in views]
+        agree_headers = [("agree" if len(pairs) <= 1 else f"agree {'/'.join(p)}", "right") for p in pairs]
+        groups = [[(f"{m} mean", "right") for m in models] + (agree_headers or [("agree", "right")])]
+        groups += [[(f"{k}_{m}", "right") for k in sets] + [(f"prec S_{m}", "right")] for m in models]
         for table in fit_tables([("round", "left")], groups, rows, width, title="rounds"):
             console.print(table)
     results = info.get("results") or {}

@@ -134,7 +134,7 @@ class Method:
         self.ctx.status(rounds=total)
         while self.round < total:
             r = self.round
-            self.ctx.status(round=r + 1)
+            self.ctx.status(round=self.ctx.round_number(r))
             self.before_round(r)
             self.train(r)
             self.after_train(r)
@@ -144,7 +144,7 @@ class Method:
             self.after_select(r)
             self.after_round(r)
             self.round = r + 1
-            self.checkpoint(f"round-{r}")
+            self.checkpoint(r)
         return self.results()
 
     # ----- hooks (no-ops unless a method fills them in)
@@ -195,9 +195,12 @@ class Method:
             return ckpt.load_trainer(self._resume[0], name, rm.trainer)
         return False
 
-    def checkpoint(self, tag: str) -> None:
-        self.ctx.save_checkpoint(tag, self, {"round": self.round, "trainers_round": self.trainers_round,
-                                             "method": self.state()})
+    def checkpoint(self, r: int, model: str | None = None, stage: int | None = None,
+                   epoch: int | None = None) -> None:
+        """Checkpoint in round `r`: after `epoch` of `model`'s fine-tuning (in `stage`), or at the
+        round's end."""
+        self.ctx.save_checkpoint(self, {"round": self.round, "trainers_round": self.trainers_round,
+                                        "method": self.state()}, r, model=model, stage=stage, epoch=epoch)
 
     def restore(self, path: Any) -> None:
         state = self.ctx.restore_checkpoint(path, self)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import Field
 
+from engine.live import pool_fields
 from engine.methods import register
 from engine.methods.base import Method, Params
 
@@ -160,8 +161,7 @@ class PseudoLabelLoop(Method):
         from engine.train import stable_seed
 
         self.ctx.phase("select", round=r)
-        counts: dict[str, Any] = {}
-        prec: dict[str, float | None] = {}
+        sizes: dict[str, dict[str, Any]] = {v: {} for v in self.views}
         handed: dict[str, tuple[Any, Any]] = {}
         for v in self.views:
             rows = np.searchsorted(self.remaining, self.pool[v])
@@ -172,16 +172,18 @@ class PseudoLabelLoop(Method):
             picked = random_subset(candidates, self.selection_size(), rng)
             picked_labels = np.asarray([label_of[i] for i in picked.tolist()], dtype=np.int64)
             handed[v] = (picked, picked_labels)
-            counts[f"C_{v}"], counts[f"S_{v}"] = int(len(candidates)), int(len(picked))
-            prec[f"S_{v}"] = precision(picked_labels, self.U.label[picked]) if len(picked) else None
+            sizes[v]["C"], sizes[v]["S"] = int(len(candidates)), int(len(picked))
+            sizes[v]["precision"] = precision(picked_labels, self.U.label[picked]) if len(picked) else None
         for v, (picked, labels) in handed.items():
             self.pool[v] = np.setdiff1d(self.pool[v], picked, assume_unique=True)
             student = self.teaches[v]
             idx, old = self.added[student]
             self.added[student] = (np.concatenate([idx, picked]), np.concatenate([old, labels]))
-        sizes = {f"U_{v}": int(len(self.pool[v])) for v in self.views}
-        sizes.update({f"D_{v}": int(self.n + len(self.added[v][0])) for v in self.views})
-        self.ctx.emit("pools", round=r, **sizes, **counts, precision=prec)
+        # after the exchange: each view's pool (U) and training set (D); this round's candidates
+        # (C) and selection (S), and the precision of the labels it handed over
+        sizes = {v: {"U": int(len(self.pool[v])), "D": int(self.n + len(self.added[v][0])), **sizes[v]}
+                 for v in self.views}
+        self.ctx.emit("pools", round=r, **pool_fields(sizes))
 
     def after_round(self, r: int) -> None:
         # Back to the pretrained weights now, not when the next round starts: the round's

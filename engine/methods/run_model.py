@@ -72,11 +72,10 @@ def fine_tune(ctx: RunContext, rm: RunModel, round: int, items: list[Any], label
         if not trainer.position.done:
             ctx.phase("train", model=rm.key, round=round, examples=len(items), epochs=trainer.epochs, **label)
 
-    where = f"round-{round}-{rm.key}" + (f"-stage-{stage}" if stage is not None else "")
     hooks = FitHooks(
         progress=progress,
         epoch_end=epoch_end,
-        checkpoint=lambda: method.checkpoint(f"{where}-epoch-{trainer.position.epoch}"),
+        checkpoint=lambda: method.checkpoint(round, model=rm.key, stage=stage, epoch=trainer.position.epoch),
         should_stop=ctx.should_stop,
     )
     kwargs = {"loss_fn": loss_fn} if loss_fn is not None else {}

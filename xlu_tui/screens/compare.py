@@ -17,11 +17,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from engine.events import read_events
-from engine.live import LiveRun
+from engine.live import MEAN_OF_MODELS, LiveRun
 
 from xlu_tui.widgets.chart import DARK_PALETTE, LIGHT_PALETTE, ChartData, LineChart, Series
 from xlu_tui.format import ACTIVE, STATE_MARK, pct, point_labels, short, theme_colors
-from xlu_tui.tables import MEAN_OF_MODELS, target_langs, view_series
+from xlu_tui.tables import point_label
 
 MEAN = "mean"
 
@@ -239,36 +239,18 @@ curves together.
     def results_of(self, c: Compared) -> tuple[dict[str, Any], bool]:
         """Final results of the chosen view, or the latest evaluation (and False) while unfinished."""
         view = self.run_view(c)
-        res = c.info.get("results") or c.live.results or {}
-        if view in res and isinstance(res[view], dict):
-            return res[view], True
-        if view == MEAN_OF_MODELS and res:
-            per = [v for v in res.values() if isinstance(v, dict)]
-            keys = {k for v in per for k in v}
-            mean = {}
-            for k in keys:
-                vals = [v[k] for v in per if v.get(k) is not None]
-                mean[k] = sum(vals) / len(vals) if vals else None
-            return mean, True
-        by_point = view_series(c.live, view) if view else {}
+        final = c.live.final(view, c.info.get("results")) if view else None
+        if final is not None:
+            return final, True
+        by_point = c.live.series(view) if view else {}
         if by_point:
             return by_point[max(by_point)], False
         return {}, False
 
     def best_of(self, c: Compared) -> tuple[str, float | None]:
         view = self.run_view(c)
-        by_point = view_series(c.live, view) if view else {}
-        targets = target_langs(c.live)
-        points = sorted(by_point)
-        labels = dict(zip(points, point_labels(points)))
-        best: tuple[str, float | None] = ("–", None)
-        for p in points:
-            vals = [by_point[p].get(x) for x in targets if by_point[p].get(x) is not None]
-            if vals:
-                m = sum(vals) / len(vals)
-                if best[1] is None or m > best[1]:
-                    best = (labels[p], m)
-        return best
+        best = c.live.best(view) if view else None
+        return (point_label(c.live, best[0]), best[1]) if best else ("–", None)
 
     def render_results(self) -> None:
         colors = self.colors()
@@ -313,19 +295,14 @@ curves together.
         colors = self.colors()
         for i, c in enumerate(self.runs):
             view = self.run_view(c) if self.view else ""
-            by_point = view_series(c.live, view) if view else {}
+            by_point = c.live.series(view) if view else {}
             points = sorted(by_point)
             labels_per_run.append(point_labels(points))
-            targets = target_langs(c.live)
+            means = c.live.means(view) if view else {}
             values: list[float | None] = []
             for p in points:
-                cell = by_point[p]
-                if self.language == MEAN:
-                    vals = [cell.get(x) for x in targets if cell.get(x) is not None]
-                    values.append(100 * sum(vals) / len(vals) if vals else None)
-                else:
-                    v = cell.get(self.language)
-                    values.append(None if v is None else 100 * v)
+                v = means[p] if self.language == MEAN else by_point[p].get(self.language)
+                values.append(None if v is None else 100 * v)
             series.append(Series(self.label(c), values, color=colors[i % len(colors)]))
         longest = max(labels_per_run, key=len, default=[])
         same_scheme = all(labels == longest[:len(labels)] for labels in labels_per_run)

@@ -19,17 +19,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from engine.live import LiveRun
+from engine.live import MEAN_OF_MODELS, LiveRun
 from engine.methods import find_method_info
 from engine.store import RESUMABLE
 
 from xlu_tui.messages import EventsArrived, RunDetails
 from xlu_tui.follow import EventBuffer, follow_run
 from xlu_tui.widgets.chart import LineChart
-from xlu_tui.format import (duration, parse_iso, pct, point_labels, point_name, state_markup,
-                                    theme_colors)
-from xlu_tui.tables import (MEAN_OF_MODELS, agreement_table, best_point, chart_data, lang_table,
-                            losses_table, model_views, pools_table, run_facts)
+from xlu_tui.format import duration, parse_iso, state_markup, theme_colors
+from xlu_tui.tables import (agreement_table, best_markup, chart_data, lang_table, losses_table, pools_table,
+                            run_facts)
 from xlu_tui.widgets.progress import ProgressLine
 
 PANELS = (("log-panel", "log"), ("loss-panel", "losses"), ("pools-panel", "pools"), ("agree-panel", "agreement"))
@@ -68,9 +67,6 @@ A running run is followed as it writes; a finished one is replayed from its even
         self.config: dict[str, Any] = {}
         self.view = ""  # the model the chart shows ("" until the run has evaluated one)
         self.panel = 0
-        self.loss_history: dict[tuple[str, str], deque] = {}  # (model, term) -> latest values
-        self.lines: deque = deque(maxlen=300)  # (seconds since start, level, text)
-        self.line_count = 0  # lines ever added (the deque forgets)
         self._keys: dict[str, Any] = {}
         self.applied = 0
         self.damaged = False  # a file of the run's folder cannot be read (store.show says which)
@@ -160,41 +156,7 @@ A running run is followed as it writes; a finished one is replayed from its even
 
     def fold(self, ev: dict[str, Any]) -> None:
         self.live.apply(ev)
-        kind = ev.get("type")
-        start = self.live.started_t or ev.get("t") or 0.0
-        at = (ev.get("t") or start) - start
-        if kind == "progress":
-            model = str(ev.get("model") or "")
-            for name, v in (ev.get("losses") or {}).items():
-                self.loss_history.setdefault((model, str(name)), deque(maxlen=240)).append(v)
-        elif kind == "log":
-            self.log_line(at, ev.get("level", "info"), ev.get("message", ""))
-        elif kind in ("started", "resumed"):
-            self.log_line(at, "info", f"{kind} (pid {ev.get('pid', '?')} on {ev.get('host', '?')})")
-        elif kind == "data":
-            sizes = ev.get("sizes") or {}
-            test = sizes.get("test") or {}
-            self.log_line(at, "info", f"data: |D| {sizes.get('D')}  |U| {sizes.get('U')}  |Dbi| {sizes.get('Dbi', 0)}"
-                                      f"  test {sum(test.values())} in {len(test)} languages")
-        elif kind == "metrics" and ev.get("split") == "test":
-            where = point_name((int(ev.get("round") or 0), int(ev.get("epoch") or 0)), True)
-            self.log_line(at, "metric", f"{ev.get('model')} {where}: mean {pct(ev.get('mean'))}")
-        if kind == "checkpoint":
-            self.has_checkpoint = True
-        if kind == "checkpoint" and str(ev.get("tag", "")).startswith("round-") and "epoch" not in str(ev.get("tag")):
-            # one line a round (not every epoch); the engine's tags count rounds from 0
-            k = str(ev.get("tag"))[len("round-"):]
-            self.log_line(at, "dim", f"checkpoint: round {int(k) + 1 if k.isdigit() else k} saved")
-        elif kind == "finished":
-            self.log_line(at, "good", "finished")
-        elif kind == "failed":
-            self.log_line(at, "error", f"failed: {ev.get('error')}: {ev.get('message')}")
-        elif kind == "stopped":
-            self.log_line(at, "warn", f"stopped ({ev.get('reason', 'requested')}); resumable")
-
-    def log_line(self, at: float, level: str, text: str) -> None:
-        self.lines.append((at, level, text))
-        self.line_count += 1
+        self.has_checkpoint = self.has_checkpoint or self.live.has_checkpoint
 
     # ----- drawing -----------------------------------------------------------------------
     @property
@@ -216,7 +178,7 @@ A running run is followed as it writes; a finished one is replayed from its even
         return True
 
     def render_all(self) -> None:
-        views = model_views(self.live)
+        views = self.live.views()
         if views and self.view not in views:
             self.view = views[0]
         self.render_head()
@@ -298,7 +260,7 @@ A running run is followed as it writes; a finished one is replayed from its even
             return
         chart = self.query_one(LineChart)
         box = self.query_one("#chart-box")
-        views = model_views(self.live)
+        views = self.live.views()
         if not self.view:
             chart.update(chart_data(self.live, ""))
             box.border_title = "accuracy %"
@@ -307,11 +269,9 @@ A running run is followed as it writes; a finished one is replayed from its even
         nxt = views[(views.index(self.view) + 1) % len(views)] if self.view in views and len(views) > 1 else ""
         more = f"  [dim]m → {escape(nxt)}[/]" if nxt else ""
         box.border_title = f"accuracy % · [b]{escape(self.view)}[/b]{more}"
-        best = best_point(self.live, self.view)
-        points = self.live.evaluation_points()
+        best = best_markup(self.live, self.view)
         if best:
-            labels = dict(zip(points, point_labels(points)))
-            box.border_subtitle = f"best mean {pct(best[1])} at {labels.get(best[0], '?')}"
+            box.border_subtitle = best
 
     def render_panels(self) -> None:
         theme = theme_colors(self.app)
@@ -326,8 +286,7 @@ A running run is followed as it writes; a finished one is replayed from its even
         width = self.query_one("#loss-panel").content_size.width
         p = self.live.progress
         if self._dirty("losses", (p.get("model"), p.get("round"), p.get("step"), p.get("t"), width)):
-            self.query_one("#loss-body", Static).update(losses_table(
-                {k: list(v) for k, v in self.loss_history.items()}, p, theme, width=width))
+            self.query_one("#loss-body", Static).update(losses_table(self.live.losses, p, theme, width=width))
         # Pools and agreement panels for methods that pseudo-label (their metadata says so), and
         # for any run whose events carry them.
         info = find_method_info(self.method())
@@ -341,24 +300,26 @@ A running run is followed as it writes; a finished one is replayed from its even
             narrow = self.has_class("-narrow")
             room = self.size.width * 4 // 10 - 4
             width = self.query_one("#pools-panel").content_size.width if narrow else room
-            if self._dirty("pools", (len(self.live.pools), str(self.live.pools[-1:]), width)):
+            last = max(self.live.pools, default=None)
+            if self._dirty("pools", (len(self.live.pools), str(self.live.pools.get(last)), width)):
                 self.query_one("#pools-body", Static).update(pools_table(self.live, theme, width))
             width = self.query_one("#agree-panel").content_size.width if narrow else room
-            if self._dirty("agree", (len(self.live.agreement), str(self.live.agreement[-1:]), len(self.live.pools),
+            last = max(self.live.agreement, default=None)
+            if self._dirty("agree", (len(self.live.agreement), str(self.live.agreement.get(last)), len(self.live.pools),
                                      width)):
                 self.query_one("#agree-body", Static).update(agreement_table(self.live, theme, width))
         self.render_log()
         self._set_panel_titles()
 
     def render_log(self) -> None:
-        if not self._dirty("log", self.line_count):
+        if not self._dirty("log", self.live.log_count):
             return
         theme = theme_colors(self.app)
         styles = {"error": theme.get("text-error", "red"), "warn": theme.get("text-warning", "yellow"),
                   "warning": theme.get("text-warning", "yellow"), "good": theme.get("text-success", "green"),
                   "metric": theme.get("text-primary", ""), "dim": theme.get("foreground-muted", "")}
         out = []
-        for at, level, text in list(self.lines)[-200:]:
+        for at, level, text in list(self.live.log)[-200:]:
             style = styles.get(level, "")
             body = f"[{style}]{escape(text)}[/]" if style else escape(text)
             out.append(f"[dim]+{duration(at)}[/] {body}")
@@ -412,7 +373,7 @@ A running run is followed as it writes; a finished one is replayed from its even
         self.app.pop_screen()
 
     def action_model(self) -> None:
-        views = model_views(self.live)
+        views = self.live.views()
         if len(views) < 2:
             self.notify("this run has one model" if views else "no evaluation yet", timeout=2)
             return
@@ -454,7 +415,7 @@ A running run is followed as it writes; a finished one is replayed from its even
             yield SystemCommand("Resume this run", "Continue from the last checkpoint", self.action_resume)
         if state != "damaged":
             yield SystemCommand("Clone this run", "A new run from this config, to change and launch", self.action_clone)
-        for view in model_views(self.live):
+        for view in self.live.views():
             if view != self.view:
                 yield SystemCommand(f"Chart: {view}", "Show this model's accuracy" if view != MEAN_OF_MODELS
                                     else "Show the mean over the run's models", lambda v=view: self._show(v))

@@ -21,8 +21,8 @@ from engine.live import LiveRun
 
 from xlu_tui.messages import PreviewRead
 from xlu_tui.widgets.chart import LineChart
-from xlu_tui.format import ACTIVE, pct, point_labels, theme_colors
-from xlu_tui.tables import best_point, chart_data, lang_table, model_views, run_facts
+from xlu_tui.format import ACTIVE, pct, theme_colors
+from xlu_tui.tables import best_markup, chart_data, lang_table, point_label, run_facts
 from xlu_tui.widgets.progress import ProgressLine
 
 CACHE_SIZE = 32  # folded runs kept, so moving back to a run redraws it at once
@@ -100,14 +100,12 @@ def row_key(row: dict[str, Any]) -> Any:
 
 def means_markup(live: LiveRun) -> str:
     """Latest and best mean over the target languages, per model, and where the best was."""
-    points = live.evaluation_points()
-    labels = dict(zip(points, point_labels(points)))
     lines = []
     for model in live.models():
         latest = live.series(model)
         last = latest[max(latest)] if latest else {}
-        best = best_point(live, model)
-        where = f" at {labels.get(best[0], '?')}" if best else ""
+        best = live.best(model)
+        where = f" at {point_label(live, best[0])}" if best else ""
         lines.append(f"[b]{escape(model)}[/b]  mean [b]{pct(last.get('mean'))}[/b] latest · "
                      f"best {pct(best[1] if best else None)}{where}")
     return "\n".join(lines)
@@ -161,7 +159,7 @@ class RunPreview(Vertical):
                 self._text(sel, "")
             return
         live = entry.live if entry is not None else LiveRun(run_id=row["id"])
-        views = model_views(live)
+        views = live.views()
         view = views[0] if views else ""
         state = row.get("state", "")
         # A run that ended before evaluating has no curve to wait for: its text takes the width.
@@ -177,12 +175,9 @@ class RunPreview(Vertical):
             elif entry.error:
                 data.empty_text = f"cannot read the events: {entry.error}"
             chart.update(data)
-            best = best_point(live, view) if view else None
-            points = live.evaluation_points()
-            labels = dict(zip(points, point_labels(points)))
             more = f"  [dim]enter for {escape(', '.join(views[1:]))}[/]" if len(views) > 1 else ""
             box.border_title = f"accuracy % · [b]{escape(view)}[/b]{more}" if view else "accuracy %"
-            box.border_subtitle = f"best mean {pct(best[1])} at {labels.get(best[0], '?')}" if best else ""
+            box.border_subtitle = best_markup(live, view)
         progress = self.query_one("#pv-progress", ProgressLine)
         progress.display = state in ACTIVE
         if state in ACTIVE:
