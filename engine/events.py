@@ -167,11 +167,10 @@ class Schema:
 
 
 _ENVELOPE = {"t": number, "run": text}
-_VIEWS = ("lm", "emb")
 
 SCHEMA: dict[str, Schema] = {
-    "started": Schema({}, {"pid": count, "host": text, "config": obj}),
-    "resumed": Schema({}, {"pid": count, "host": text, "config": obj}),
+    "started": Schema({}, {"pid": count, "host": text, "config": obj, "rounds_from": count}),
+    "resumed": Schema({}, {"pid": count, "host": text, "config": obj, "rounds_from": count}),
     "phase": Schema({"phase": text}, {"model": text, "round": count, "examples": count, "epochs": count,
                                       "stage": count, "task": text, "spec": text}),
     "progress": Schema({}, {"model": text, "round": count, "stage": count, "epoch": count, "epochs": count,
@@ -179,11 +178,12 @@ SCHEMA: dict[str, Schema] = {
                             "samples_per_s": number, "lr": number, "eta_s": number}),
     "metrics": Schema({"model": text, "round": count, "split": text, "values": _measures},
                       {"epoch": count, "mean": measure, "metric": text}),
-    "pools": Schema({"round": count}, {"precision": _measures,
-                                       **{f"{k}_{v}": count for k in "UDCS" for v in _VIEWS}}, rest=count),
+    # sizes by set and model (`U_a`, `S_b`: engine.live.pool_sizes reads them), all counts
+    "pools": Schema({"round": count}, {"precision": _measures}, rest=count),
     "agreement": Schema({"round": count}, {"pair": texts, "rate": measure, "by_lang": _measures,
                                            "items": count}),
-    "checkpoint": Schema({}, {"tag": text, "path": text, "seconds": number}),
+    "checkpoint": Schema({}, {"tag": text, "path": text, "seconds": number, "round": count, "model": text,
+                              "stage": count, "epoch": count}),
     "log": Schema({"message": text}, {"level": text}),
     "data": Schema({}, {"sizes": mapping(size), "labels": texts, "notes": texts, "source": text,
                         "targets": texts}),

@@ -43,7 +43,7 @@ def check_models(cfg: "RunConfig") -> None:
 
 
 def check_model(field: str, spec: str) -> None:
-    """Check one model spec; `field` is what the sentence names (e.g. `models.lm`)."""
+    """Check one model spec; `field` is what the sentence names (e.g. `models.<role>`)."""
     if spec in OFFLINE_MODELS:
         return
     said = f"{field} is {spec!r}"
