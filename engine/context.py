@@ -66,9 +66,10 @@ class RunContext:
         self.events.emit(type, **fields)
 
     def phase(self, name: str, **fields: Any) -> None:
+        # An event only: status.json (and the index behind it) change with the state, the round
+        # and the headline, not at every phase; readers take the phase from the events.
         self._phase = name
         self.emit("phase", phase=name, **fields)
-        self.status(phase=name)
 
     def log(self, message: str, level: str = "info") -> None:
         self.events.emit("log", level=level, message=message)
