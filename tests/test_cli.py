@@ -235,7 +235,7 @@ def test_watch_of_an_ended_run_ends_with_a_hint_on_its_own_line(recorded):
 
 
 def test_hints_leave_out_the_default_runs_dir():
-    from xlu_tui.cli import command_hint
+    from xlu_tui.commands.common import command_hint
 
     assert command_hint("runs", "runs", "watch", "ab12") == "xlu-tui runs watch ab12"
     assert command_hint("./runs", "runs", "watch", "ab12") == "xlu-tui runs watch ab12"
@@ -369,7 +369,7 @@ def test_run_app_refuses_detach_and_json(runs_dir, other):
 
 
 def test_how_long_names_earlier_runs_and_the_measured_machine():
-    from xlu_tui.estimate import how_long
+    from engine.estimate import how_long
 
     facts = {"cores": 16, "gpus": [{"name": "NVIDIA H200"}]}
     text = how_long("demo", [], facts)
@@ -397,12 +397,13 @@ def test_how_long_names_earlier_runs_and_the_measured_machine():
 def test_an_empty_xlu_runs_dir_means_the_default(tmp_path, monkeypatch, capsys):
     from pathlib import Path
 
-    from xlu_tui.cli import State, main
+    from xlu_tui.cli import main
+    from xlu_tui.commands.common import runs_folder
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XLU_RUNS_DIR", "")
     assert main(["runs", "list", "--json"]) == 0
-    assert State.runs_dir == Path("runs") and json.loads(capsys.readouterr().out) == []
+    assert runs_folder(None) == Path("runs") and json.loads(capsys.readouterr().out) == []
     assert not (tmp_path / ".gitignore").exists()
 
 

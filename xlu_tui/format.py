@@ -15,6 +15,9 @@ STATE_VAR = {"running": "text-success", "queued": "text-warning", "finished": "t
              "damaged": "text-accent"}
 # A damaged run (a file of its folder unreadable) is none of the run's own states: it stands out.
 STATE_EXTRA = {"damaged": "reverse"}
+# Rich styles per state for plain Rich output outside the app (the CLI), where no theme is loaded.
+STATE_STYLE = {"running": "bold green", "queued": "yellow", "finished": "blue", "failed": "bold red",
+               "stopped": "magenta", "interrupted": "bold magenta", "damaged": "bold reverse red"}
 ACTIVE = ("running", "queued")
 
 
@@ -35,6 +38,11 @@ def state_text(state: str, theme: dict[str, str], extra: str = "") -> Text:
     if extra:
         text.append(f" {extra}", style=theme.get("foreground-muted", "") or "dim")
     return text
+
+
+def state_style(state: str) -> str:
+    """A Rich style for a state in plain Rich output (no theme): the CLI's tables."""
+    return STATE_STYLE.get(state, "")
 
 
 def pct(v: Any, none: str = "–") -> str:

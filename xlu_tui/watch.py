@@ -194,7 +194,7 @@ def watch(store: Any, run_id: str, stop_on_interrupt: bool, as_json: bool = Fals
 
     from engine.launcher import LocalLauncher
 
-    from xlu_tui.cli import command_hint
+    from xlu_tui.commands.common import command_hint
 
     name = store.show(run_id).get("name", "")
     live = LiveRun(run_id=run_id)

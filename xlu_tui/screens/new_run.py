@@ -32,7 +32,7 @@ from engine.config import (ConfigError, ModelsConfig, RunConfig, TaskConfig, Tra
 from engine.methods import method_names, method_params
 from engine.tasks import get_task, task_names
 
-from xlu_tui.estimate import method_rounds, throughput_estimate
+from engine.estimate import method_rounds, throughput_estimate
 from xlu_tui.messages import EstimateReady, PresetRead, RunDetails
 from xlu_tui.format import duration, short
 from xlu_tui.widgets.method_help import ParamHelp, about_markup

@@ -1,6 +1,7 @@
 """How long a run will take here: from earlier runs in the runs folder, and, for the demo
 presets, from what was measured on the project's own machine. Shared by the New run form and
-`xlu-tui run --app`; no UI and no training stack (the GPUs are looked at through NVML)."""
+`xlu-tui run --app`; no UI and no training stack (the GPUs are looked at through NVML, the
+method through its declared metadata)."""
 from __future__ import annotations
 
 import os
@@ -28,20 +29,33 @@ def short(v: Any, width: int = 40) -> str:
 
 
 def method_rounds(cfg: Any) -> int:
-    """Rounds the method will run: its declared `rounds`-like parameter, else one."""
-    params = cfg.method.model_extra or {}
-    for key in ("rounds", "iterations", "max_rounds", "n_rounds"):
-        v = params.get(key)
-        if isinstance(v, int) and v > 0:
-            return v
-    return 1
+    """Rounds the method will run, as the method declares (one for a method the engine does not know)."""
+    from engine.methods import find_method_info
+
+    info = find_method_info(cfg.method.name)
+    return info.rounds(cfg.method.model_extra or {}) if info is not None else 1
+
+
+def primary_role(method: Any) -> str | None:
+    """The role of the model whose numbers are a method's headline (None: a method not known)."""
+    from engine.methods import find_method_info
+
+    info = find_method_info(method)
+    return info.primary if info is not None else None
+
+
+def primary_spec(cfg: Any) -> str:
+    """The model spec of the config's primary model: the model a run's time is mostly spent on."""
+    role = primary_role(cfg.method.name)
+    return str(getattr(cfg.models, role, "") or "") if role else ""
 
 
 def throughput_estimate(store: Any, cfg: Any, sizes: dict[str, Any]) -> tuple[float | None, str]:
-    """Time of one fine-tuning on D, from the training speed earlier runs of the same model
-    reached here (their progress events); None when no such run exists."""
+    """Time of one fine-tuning on D, from the training speed earlier runs of the same primary
+    model reached here (their progress events); None when no such run exists."""
     from engine.events import read_events
 
+    spec = primary_spec(cfg)
     speeds: list[float] = []
     source = ""
     try:
@@ -55,20 +69,22 @@ def throughput_estimate(store: Any, cfg: Any, sizes: dict[str, Any]) -> tuple[fl
             other = store.config_dict(row["id"])
         except Exception:  # noqa: BLE001
             continue
-        if (other.get("models") or {}).get("lm") != cfg.models.lm:
+        # the earlier run's speed of its own primary model (a co-training run's other model
+        # trains far faster), when that is the model this run's headline comes from
+        role = primary_role((other.get("method") or {}).get("name"))
+        if not spec or role is None or (other.get("models") or {}).get(role) != spec:
             continue
         try:
             events, _ = read_events(store.run_dir(row["id"]) / "events.jsonl")
         except Exception:  # noqa: BLE001 - a run deleted meanwhile, or unreadable: no speed from it
             continue
-        # the speed of the model that is `models.lm` (a co-training run's f_emb trains far faster)
         got = [e["samples_per_s"] for e in events if e.get("type") == "progress" and e.get("samples_per_s")
-               and e.get("model", "lm") == "lm"]
+               and e.get("model", role) == role]
         if got:
             speeds += got[-10:]
             source = source or (row.get("name") or row["id"])
     if not speeds:
-        return None, f"no earlier {short(cfg.models.lm, 20)} run"
+        return None, f"no earlier {short(spec, 20)} run"
     sps = statistics.median(speeds)
     seconds = (sizes.get("D") or 0) * cfg.train.epochs / sps
     return seconds, f"at {sps:.0f} samples/s, as in {short(source, 24)}"
