@@ -323,21 +323,49 @@ def parse_value(text: str) -> Any:
     return text
 
 
+def get_path(data: dict[str, Any], path: str, default: Any = None) -> Any:
+    """The value at `dotted.path` in a plain config dict, or `default` where there is none."""
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set `dotted.path` in a plain config dict, making the sections on the way (a ConfigError
+    when a part of the way is a value, not a section)."""
+    parts = [p for p in path.strip().split(".") if p]
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = node.setdefault(part, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"{'.'.join(parts[:i + 1])} is not a section")
+        node = nxt
+    node[parts[-1]] = value
+
+
+def drop_path(data: dict[str, Any], path: str) -> None:
+    """Remove `dotted.path` from a plain config dict, if it is there."""
+    *sections, last = path.split(".")
+    node: Any = get_path(data, ".".join(sections), None) if sections else data
+    if isinstance(node, dict):
+        node.pop(last, None)
+
+
 def apply_set(data: dict[str, Any], assignment: str) -> None:
     """Apply one `dotted.path=value` to a plain config dict."""
     if "=" not in assignment:
         raise ConfigError(f"--set {assignment!r} has no '='; write it as key=value, e.g. train.epochs=1")
     key, _, raw = assignment.partition("=")
-    parts = [p for p in key.strip().split(".") if p]
-    if not parts:
+    if not [p for p in key.strip().split(".") if p]:
         raise ConfigError(f"--set {assignment!r} has an empty key; write it as key=value, e.g. train.epochs=1")
-    node = data
-    for p in parts[:-1]:
-        nxt = node.setdefault(p, {})
-        if not isinstance(nxt, dict):
-            raise ConfigError(f"--set {key}: {'.'.join(parts[:parts.index(p) + 1])} is not a section")
-        node = nxt
-    node[parts[-1]] = parse_value(raw.strip())
+    value = parse_value(raw.strip())
+    try:
+        set_path(data, key, value)
+    except ConfigError as err:
+        raise ConfigError(f"--set {key}: {err}") from None
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -1,20 +1,17 @@
 """New run: a form over the engine's RunConfig, validated as you type with the engine's messages.
 
-Every field comes from the config's pydantic models and the chosen method's declared
-parameters (their descriptions are the help), so a field the engine adds shows up here. Clone
-fills the form from a run and marks what changed; the side shows the size of the work before
-launching.
+The fields and their controls come from `xlu_tui.widgets.config_form` (the config's models and
+the chosen method's declared parameters); this screen lays them out, fills them from a preset or
+a run (a clone marks what changed), and shows the size of the work before launching
+(`engine.estimate`).
 """
 from __future__ import annotations
 
 import copy
 import math
 import re
-import types
-import typing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable
 
 from rich.markup import escape
 from textual import events, on, work
@@ -24,179 +21,24 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Select, SelectionList, Static
-from textual.widgets.selection_list import Selection
 from textual.worker import get_current_worker
 
-from engine.config import (ConfigError, ModelsConfig, RunConfig, TaskConfig, TrainConfig, parse_value,
-                           preset_data, preset_names, validate)
-from engine.methods import method_names, method_params
-from engine.tasks import get_task, task_names
-
+from engine.config import ConfigError, RunConfig, drop_path, get_path, preset_data, preset_names, set_path, validate
 from engine.estimate import method_rounds, throughput_estimate
-from xlu_tui.messages import EstimateReady, PresetRead, RunDetails
+from engine.methods import method_names
+from engine.tasks import get_task
+
 from xlu_tui.format import duration, short
+from xlu_tui.messages import EstimateReady, PresetRead, RunDetails
+from xlu_tui.widgets.config_form import (OMIT, ONLY_FOR_TASK, TOP_FIELDS, FieldRow, FieldSpec, base_specs, control_for,
+                                         field_of_error, method_specs, read_control, same_value, target_options,
+                                         task_sources)
 from xlu_tui.widgets.method_help import ParamHelp, about_markup
 
 NO_PRESET = "(defaults)"
 DEFAULT_PRESET = "demo-finetune"  # what a new run starts from
 ESTIMATE_DELAY = 0.4  # seconds of no typing before the data is sized
 _SIZES: dict[str, dict[str, Any]] = {}  # task settings and seed -> set sizes (the data never changes)
-OMIT = object()
-# Top-level fields the form shows (the rest, like `preset`, follow the base config).
-TOP_FIELDS = ("name", "seed", "description")
-# Shown only where they apply.
-ONLY_FOR_TASK = {"task.data_dir": ("custom",)}
-
-
-@dataclass
-class FieldSpec:
-    path: str
-    kind: str  # text | number | bool | choice | langs | list
-    help: str
-    default: Any
-    optional: bool = False
-    choices: tuple[str, ...] = ()
-
-    @property
-    def wid(self) -> str:
-        return "f-" + self.path.replace(".", "-")
-
-    @property
-    def label(self) -> str:
-        return self.path.split(".")[-1]
-
-
-def _bounds(info: Any) -> str:
-    parts = []
-    for m in info.metadata:
-        for attr, sign in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
-            v = getattr(m, attr, None)
-            if v is not None:
-                parts.append(f"{sign} {v:g}" if isinstance(v, float) else f"{sign} {v}")
-    return f" ({', '.join(parts)})" if parts else ""
-
-
-def spec_of(path: str, info: Any) -> FieldSpec:
-    """A form field from a pydantic field: its kind from the annotation, its help from the description."""
-    ann = info.annotation
-    optional = False
-    origin = typing.get_origin(ann)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(ann) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(ann))
-        ann = args[0] if len(args) == 1 else str
-        origin = typing.get_origin(ann)
-    default = None if info.is_required() else info.get_default(call_default_factory=True)
-    help_text = (info.description or "") + _bounds(info)
-    if origin is Literal:
-        return FieldSpec(path, "choice", help_text, default, optional, tuple(map(str, typing.get_args(ann))))
-    if ann is bool:
-        return FieldSpec(path, "bool", help_text, default, optional)
-    if ann in (int, float):
-        return FieldSpec(path, "number", help_text, default, optional)
-    if origin is list:
-        return FieldSpec(path, "langs" if path == "task.target_langs" else "list", help_text, default, optional)
-    return FieldSpec(path, "text", help_text, default, optional)
-
-
-def base_specs() -> list[FieldSpec]:
-    specs = []
-    for name in TOP_FIELDS:
-        specs.append(spec_of(name, RunConfig.model_fields[name]))
-    for section, model in (("task", TaskConfig), ("models", ModelsConfig), ("train", TrainConfig)):
-        for name, info in model.model_fields.items():
-            spec = spec_of(f"{section}.{name}", info)
-            if spec.path == "task.name":
-                spec = FieldSpec(spec.path, "choice", spec.help, spec.default, False, tuple(task_names()))
-            elif spec.path == "task.source_lang":
-                spec = FieldSpec(spec.path, "choice", spec.help, spec.default, False, ())
-            specs.append(spec)
-    return specs
-
-
-def method_specs(method: str) -> list[FieldSpec]:
-    try:
-        params = method_params(method)
-    except Exception:  # noqa: BLE001 - unknown, or its module fails to import: validation says which
-        return []
-    return [spec_of(f"method.{name}", info) for name, info in params.model_fields.items()]
-
-
-def get_path(data: dict[str, Any], path: str, default: Any = None) -> Any:
-    node: Any = data
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return default
-        node = node[part]
-    return node
-
-
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    node = data
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
-
-
-def drop_path(data: dict[str, Any], path: str) -> None:
-    parts = path.split(".")
-    node = data
-    for part in parts[:-1]:
-        node = node.get(part, {})
-    if isinstance(node, dict):
-        node.pop(parts[-1], None)
-
-
-def show_value(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return repr(v)  # round-trips exactly: 1/3 stays 1/3, so an untouched field is unchanged
-    if isinstance(v, list):
-        return ", ".join(map(str, v))
-    return str(v)
-
-
-def field_of_error(message: str) -> str:
-    """The dotted field an engine error names first (`train.epochs is 0: ...` -> train.epochs)."""
-    m = re.match(r"^([a-z_]+(?:\.[a-z_]+)*)", message)
-    return m.group(1) if m else ""
-
-
-class FieldRow(Horizontal):
-    """A label and a control. The field's help shows below the form when the field has focus (and
-    as the label's tooltip); the label turns red while the engine has a message about the field.
-    Rows restyle only when their state changes, so a form of forty fields stays quick to type in."""
-
-    def __init__(self, spec: FieldSpec, control: Widget) -> None:
-        super().__init__(classes="field-row", id=f"row-{spec.wid}")
-        self.spec = spec
-        self.control = control
-        self._changed: bool | None = None
-        self.error: str | None = None
-
-    def compose(self) -> ComposeResult:
-        label = Static(f"  {escape(self.spec.label)}", classes="field-label")
-        label.tooltip = self.spec.help
-        yield label
-        yield self.control
-
-    def set_changed(self, changed: bool, was: Any) -> None:
-        if changed == self._changed:
-            return
-        self._changed = changed
-        self.set_class(changed, "-changed")
-        label = self.query_one(".field-label", Static)
-        label.update(f"{'[$text-accent]●[/] ' if changed else '  '}{escape(self.spec.label)}", layout=False)
-        label.tooltip = f"{self.spec.help}\n(was {short(was)})" if changed else self.spec.help
-
-    def set_error(self, message: str | None) -> None:
-        if message != self.error:
-            self.error = message
-            self.set_class(bool(message), "-invalid")
 
 
 class NewRunScreen(Screen):
@@ -303,45 +145,11 @@ A clone starts from the run's config; **●** marks what you changed.
         return out
 
     def make_row(self, spec: FieldSpec, value: Any, data: dict[str, Any] | None = None) -> FieldRow:
-        row = FieldRow(spec, self.control_for(spec, value, data or {}))
+        data = data or {}
+        row = FieldRow(spec, control_for(spec, value, get_path(data, "task.name", "topics"),
+                                         get_path(data, "task.source_lang", "")))
         self._rows[spec.path] = row
         return row
-
-    def control_for(self, spec: FieldSpec, value: Any, data: dict[str, Any]) -> Widget:
-        if spec.path == "task.source_lang":
-            sources = self.task_sources(get_path(data, "task.name", "topics"))
-            value = value if value in sources else (sources[0] if sources else value)
-            return Select([(x, x) for x in sources], value=value, allow_blank=False, compact=True, id=spec.wid)
-        if spec.kind == "choice":
-            choices = [str(c) for c in spec.choices] or [show_value(value)]
-            value = str(value) if str(value) in choices else choices[0]
-            return Select([(c, c) for c in choices], value=value, allow_blank=False, compact=True, id=spec.wid)
-        if spec.kind == "bool":
-            return Checkbox("", value=bool(value), compact=True, id=spec.wid)
-        if spec.kind == "langs":
-            return SelectionList[str](*self.target_options(get_path(data, "task.name", "topics"),
-                                                           get_path(data, "task.source_lang", ""), value or []),
-                                      id=spec.wid, compact=True)
-        return Input(value=show_value(value), placeholder="none" if spec.optional else "", compact=True,
-                     id=spec.wid, select_on_focus=False)
-
-    @staticmethod
-    def task_sources(task: str) -> list[str]:
-        try:
-            return get_task(task).source_languages()
-        except KeyError:
-            return []
-
-    @staticmethod
-    def target_options(task: str, source: str, chosen: list[str]) -> list[Selection]:
-        """The task's languages (only those), the source left out; independent ones say so."""
-        try:
-            t = get_task(task)
-        except KeyError:
-            return []
-        translated = set(t.translated_languages())
-        return [Selection(f"{x}{'' if x in translated else '  (independent)'}", x, x in chosen)
-                for x in t.languages() if x != source]
 
     def show(self, selector: str, markup: str, layout: bool = False) -> None:
         """Update a Static only when its text changes. The side's boxes have fixed heights, so an
@@ -456,7 +264,7 @@ A clone starts from the run's config; **●** marks what you changed.
 
     def apply_task(self, task: str, source: str | None, targets: list[str]) -> None:
         """Source and target choices are the task's own languages."""
-        sources = self.task_sources(task)
+        sources = task_sources(task)
         if not sources:
             return
         self.task_shown = task
@@ -471,7 +279,7 @@ A clone starts from the run's config; **●** marks what you changed.
         assert isinstance(sel, SelectionList)
         with sel.prevent(SelectionList.SelectedChanged):
             sel.clear_options()
-            sel.add_options(self.target_options(task, source, targets))
+            sel.add_options(target_options(task, source, targets))
         for path, tasks in ONLY_FOR_TASK.items():
             row = self.row(path)
             if row is not None:
@@ -499,29 +307,7 @@ A clone starts from the run's config; **●** marks what you changed.
 
     # ----- reading the form -------------------------------------------------------------------
     def value_of(self, spec: FieldSpec) -> Any:
-        widget = self.control(spec.path)
-        if isinstance(widget, Input):
-            text = widget.value.strip()
-            if spec.kind == "number":
-                if not text:
-                    return OMIT if spec.optional else None
-                return parse_value(text)
-            if spec.kind == "list":  # `a, b` or TOML `["a", "b"]`, as --set reads it
-                return parse_value(text if text.startswith("[") else f"[{text}]")
-            if spec.optional and not text:
-                return OMIT
-            return widget.value
-        if isinstance(widget, Checkbox):
-            return widget.value
-        if isinstance(widget, Select):
-            return widget.value
-        if isinstance(widget, SelectionList):
-            # The base config's order first (an unchanged list stays equal), then the task's.
-            base = get_path(self.base, spec.path) or []
-            order = {x: i for i, x in enumerate(widget.get_option_at_index(k).value
-                                                for k in range(widget.option_count))}
-            return sorted(widget.selected, key=lambda x: (base.index(x) if x in base else len(base), order.get(x, 0)))
-        return OMIT
+        return read_control(spec, self.control(spec.path), get_path(self.base, spec.path) or [])
 
     def collect(self) -> dict[str, Any]:
         data = copy.deepcopy(self.base)
@@ -575,7 +361,7 @@ A clone starts from the run's config; **●** marks what you changed.
             # a value the user changed carries over to a parameter of the same name.
             method = str(event.value)
             keep = {s.label: v for s in self.method_fields
-                    if (v := self.value_of(s)) is not OMIT and not _same(v, self.method_reference(s, self.method_shown))}
+                    if (v := self.value_of(s)) is not OMIT and not same_value(v, self.method_reference(s, self.method_shown))}
             start = {s.label: self.method_reference(s, method) for s in method_specs(method)}
             await self.apply_method(method, {**start, **keep})
         self.schedule_check()
@@ -626,7 +412,7 @@ A clone starts from the run's config; **●** marks what you changed.
             if spec in self.method_fields:
                 # another method than the base's: a change is a value off the method's default
                 was = self.method_reference(spec, data["method"]["name"])
-            is_changed = not _same(now, was)
+            is_changed = not same_value(now, was)
             row.set_changed(is_changed, was)
             if is_changed:
                 changed.append((spec.path, was, now))
@@ -816,11 +602,3 @@ A clone starts from the run's config; **●** marks what you changed.
             yield SystemCommand(f"Start from preset {name}", description[:80], lambda n=name: self.read_preset(n))
         yield SystemCommand("Back to runs", "Leave without launching", self.action_back)
 
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        try:
-            return float(a) == float(b)
-        except (TypeError, ValueError):
-            return False
-    return a == b
