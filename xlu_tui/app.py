@@ -14,6 +14,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from engine.errors import ConfigError
 from engine.store import RESUMABLE, RunStore
@@ -36,7 +37,29 @@ def check_models(config: Any) -> None:
     check(config)
 
 
-class XluApp(App[None]):
+def worker_error_sentence(worker: Worker) -> str:
+    """What a failed worker did and what went wrong, in one line (its name says what it does:
+    `sizing the data sets`, or the method's name)."""
+    err = worker.error
+    what = (worker.name or "a background task").replace("_", " ").strip()
+    first = str(err).strip().splitlines()[0] if err is not None and str(err).strip() else ""
+    why = f"{type(err).__name__}: {first}" if first else type(err).__name__
+    return f"{what} failed: {why}"
+
+
+class ShowsWorkerErrors:
+    """Worker errors nobody caught become an error notification of one sentence; the app goes on.
+    For the app's own workers and any screen's: a worker's StateChanged goes only to the node
+    that started it (it does not bubble). Workers are declared `exit_on_error=False`, or Textual
+    would end the app before this sees the error."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.app.notify(worker_error_sentence(event.worker), title="something went wrong",  # type: ignore[attr-defined]
+                            severity="error", timeout=10)
+
+
+class XluApp(ShowsWorkerErrors, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "xlu-tui"
     ENABLE_COMMAND_PALETTE = True
@@ -147,7 +170,7 @@ class XluApp(App[None]):
         self.confirm(f"Delete run {label}? Its folder and history entry go; this cannot be undone.",
                      lambda: self.act_on_run("delete", run_id), yes="delete")
 
-    @work(thread=True, group="actions")
+    @work(thread=True, group="actions", name="acting on the run", exit_on_error=False)
     def act_on_run(self, verb: str, run_id: str) -> None:
         outcome, error = "", None
         try:
@@ -176,7 +199,7 @@ class XluApp(App[None]):
         """Create a run from a validated RunConfig and start it; the live screen opens on it."""
         self._launch(config, gpus)
 
-    @work(thread=True, group="actions")
+    @work(thread=True, group="actions", name="launching the run", exit_on_error=False)
     def _launch(self, config: Any, gpus: list[int] | None) -> None:
         run_id, outcome, error = "", "", None
         try:

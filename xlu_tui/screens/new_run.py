@@ -28,6 +28,7 @@ from engine.estimate import method_rounds, throughput_estimate
 from engine.methods import method_names
 from engine.tasks import get_task
 
+from xlu_tui.app import ShowsWorkerErrors
 from xlu_tui.format import duration, short
 from xlu_tui.messages import EstimateReady, PresetRead, RunDetails
 from xlu_tui.widgets.config_form import (OMIT, ONLY_FOR_TASK, TOP_FIELDS, FieldRow, FieldSpec, base_specs, control_for,
@@ -41,7 +42,7 @@ ESTIMATE_DELAY = 0.4  # seconds of no typing before the data is sized
 _SIZES: dict[str, dict[str, Any]] = {}  # task settings and seed -> set sizes (the data never changes)
 
 
-class NewRunScreen(Screen):
+class NewRunScreen(ShowsWorkerErrors, Screen):
     HELP = """
 ## New run
 
@@ -183,7 +184,8 @@ A clone starts from the run's config; **●** marks what you changed.
             return
         self.read_preset(self.start_preset)
 
-    @work(thread=True, exclusive=True, group="read-config")
+    @work(thread=True, exclusive=True, group="read-config", name="reading the run to clone",
+          exit_on_error=False)
     def read_clone(self) -> None:
         try:
             info = self.app.store.show(self.app.store.resolve(self.clone_of or ""))
@@ -217,7 +219,7 @@ A clone starts from the run's config; **●** marks what you changed.
             f"[$text-accent]●[/] marks what you change")
         await self.fill(data, preset=data.get("preset") or NO_PRESET)
 
-    @work(thread=True, exclusive=True, group="read-preset")
+    @work(thread=True, exclusive=True, group="read-preset", name="reading the preset", exit_on_error=False)
     def read_preset(self, preset: str | None) -> None:
         """Presets are files of the engine: read (and validated) here, off the app's thread.
         No preset named: the offline demo when the engine has it."""
@@ -471,7 +473,7 @@ A clone starts from the run's config; **●** marks what you changed.
             self._estimate_timer.stop()
         self._estimate_timer = self.set_timer(ESTIMATE_DELAY, lambda: self.compute_estimate(cfg, key))
 
-    @work(thread=True, exclusive=True, group="estimate")
+    @work(thread=True, exclusive=True, group="estimate", name="sizing the work", exit_on_error=False)
     def compute_estimate(self, cfg: RunConfig, key: str) -> None:
         data_key = cfg.model_dump_json(include={"task", "seed"})
         try:
