@@ -227,12 +227,6 @@ def test_old_run_folders_still_read_as_they_did():
             assert live.pairs() == [("lm", "emb")]
 
 
-# Files that still name the two co-training models, owned by other work in progress: each one is
-# to read the run's declared roles instead (see the report of this change), then leave this list.
-NOT_YET = {"xlu_tui/cli.py",
-           "xlu_tui/estimate.py"}
-
-
 def test_no_file_outside_the_methods_names_a_model():
     """`lm` and `emb` as fixed model names in code (a quoted name, `models.lm`, a `U_lm` key, a
     `threshold_emb`) live in engine/methods/, nowhere else: the config's fields for those roles
@@ -240,5 +234,4 @@ def test_no_file_outside_the_methods_names_a_model():
     pattern = r"""["'](lm|emb)["']|\.(lm|emb)\b|\b[A-Z]_(lm|emb)\b|threshold_(lm|emb)|(lm|emb)_lr"""
     out = subprocess.run(["git", "grep", "-n", "-E", pattern, "--", "engine", "xlu_tui", ":!engine/methods",
                           ":!engine/config.py", ":!engine/presets"], cwd=ROOT, capture_output=True, text=True)
-    hits = [line for line in out.stdout.splitlines() if line.split(":")[0] not in NOT_YET]
-    assert not hits, "\n".join(hits)
+    assert not out.stdout.strip(), out.stdout
