@@ -16,8 +16,8 @@ from rich.text import Text
 from engine.events import Tail
 from engine.live import LiveRun
 
-STATE_STYLE = {"running": "bold green", "queued": "yellow", "finished": "bold blue", "failed": "bold red",
-               "stopped": "magenta", "interrupted": "bold magenta"}
+from xlu_tui.format import duration, pct, state_style
+
 
 
 # --------------------------------------------------------------------------- tables that fit
@@ -76,17 +76,6 @@ def fit_tables(key: list[Column], groups: list[list[Column]], rows: list[list[st
     return tables
 
 
-def _pct(v: Any) -> str:
-    return "–" if v is None else f"{100 * float(v):.1f}"
-
-
-def _duration(s: float | None) -> str:
-    if s is None:
-        return "–"
-    s = int(s)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 def metrics_table(live: LiveRun, width: int = 120) -> list[Table]:
     langs = sorted(live.languages(), key=lambda x: (x != live.data.get("source"), x))
     source = live.data.get("source")
@@ -96,8 +85,8 @@ def metrics_table(live: LiveRun, width: int = 120) -> list[Table]:
         if not last:
             continue
         where = f"{last.get('round')}" + (f" ep {last['epoch']}" if last.get("epoch") else "")
-        rows.append([model, where, *[_pct(last["values"].get(x)) for x in langs], _pct(last.get("mean")),
-                     _pct(live.best_mean(model))])
+        rows.append([model, where, *[pct(last["values"].get(x)) for x in langs], pct(last.get("mean")),
+                     pct(live.best_mean(model))])
     groups = [[(x + (" (src)" if x == source else ""), "right")] for x in langs] + [[("mean", "right"), ("best", "right")]]
     return fit_tables([("model", "left"), ("round", "left")], groups, rows, width, bold=("mean",))
 
@@ -128,15 +117,15 @@ def pools_table(live: LiveRun, width: int = 120) -> list[Table]:
         for m in models:
             sizes = live.pools[r].get(m) or {}
             cells += [str(sizes.get(k, "")) for k in sets]
-            cells.append(_pct(sizes.get("precision")))
-        cells += [_pct((live.agreement.get(r, {}).get(p) or {}).get("rate")) for p in pairs]
+            cells.append(pct(sizes.get("precision")))
+        cells += [pct((live.agreement.get(r, {}).get(p) or {}).get("rate")) for p in pairs]
         rows.append(cells)
     return fit_tables([("round", "left")], groups, rows, width)
 
 
 def render(live: LiveRun, name: str = "", width: int = 120) -> Group:
     state = live.state
-    head = Text.assemble((f"{name or live.run_id}  ", "bold"), (state, STATE_STYLE.get(state, "")),
+    head = Text.assemble((f"{name or live.run_id}  ", "bold"), (state, state_style(state)),
                          f"  phase: {live.phase or '–'}")
     if live.data.get("sizes"):
         s = live.data["sizes"]
@@ -152,7 +141,7 @@ def render(live: LiveRun, name: str = "", width: int = 120) -> Group:
         line.add_row(Text(f"{p.get('model', '')} train{stage}", style="cyan"),
                      ProgressBar(total=total, completed=step, width=40),
                      Text(f"{step}/{total}  ep {p.get('epoch', 0) + 1}/{p.get('epochs', '?')}  "
-                          f"{p.get('samples_per_s', 0):.1f} samples/s  ETA {_duration(live.eta_seconds())}  {losses}"))
+                          f"{p.get('samples_per_s', 0):.1f} samples/s  ETA {duration(live.eta_seconds())}  {losses}"))
         parts.append(line)
     if live.metrics:
         parts += metrics_table(live, width)
@@ -255,7 +244,7 @@ def watch(store: Any, run_id: str, stop_on_interrupt: bool, as_json: bool = Fals
         if state == "finished":
             say(Text.assemble(("finished", "bold blue"), f": {hint('runs', 'show', run_id)}"))
         elif state in ("failed", "stopped", "interrupted"):
-            say(Text.assemble((state, STATE_STYLE[state]), f": resume with {hint('runs', 'resume', run_id)}"))
+            say(Text.assemble((state, state_style(state)), f": resume with {hint('runs', 'resume', run_id)}"))
     return 0 if state == "finished" else 1
 
 
@@ -282,7 +271,7 @@ def render_show(info: dict[str, Any], console: Console | None = None) -> None:
     width = console.width
     st = info.get("status", {})
     console.print(Text.assemble((f"{info['name']}  ", "bold"), (info["id"], "dim"), "  ",
-                                (info["state"], STATE_STYLE.get(info["state"], ""))))
+                                (info["state"], state_style(info["state"]))))
     cfg = info["config"]
     task = cfg.get("task", {})
     console.print(f"task {task.get('name')}  {task.get('source_lang')} → {', '.join(task.get('target_langs') or []) or 'all'}"
@@ -309,12 +298,12 @@ def render_show(info: dict[str, Any], console: Console | None = None) -> None:
         for r in history:
             agree = {tuple(a.get("pair") or ()): a for a in r.get("agreement") or []}
             cells = [str(r["round"])]
-            cells += [_pct((r["metrics"].get(m) or {}).get("mean")) for m in models]
-            cells += [_pct((agree.get(p) or {}).get("rate")) for p in pairs] or ["–"]
+            cells += [pct((r["metrics"].get(m) or {}).get("mean")) for m in models]
+            cells += [pct((agree.get(p) or {}).get("rate")) for p in pairs] or ["–"]
             for m in models:
                 sizes = (r.get("pools") or {}).get(m) or {}
                 cells += [str(sizes.get(k, "")) for k in sets]
-                cells.append(_pct(sizes.get("precision")))
+                cells.append(pct(sizes.get("precision")))
             rows.append(cells)
         agree_headers = [("agree" if len(pairs) <= 1 else f"agree {'/'.join(p)}", "right") for p in pairs]
         groups = [[(f"{m} mean", "right") for m in models] + (agree_headers or [("agree", "right")])]
@@ -325,7 +314,7 @@ def render_show(info: dict[str, Any], console: Console | None = None) -> None:
     if results:
         langs = sorted({x for v in results.values() for x in v if x != "mean"},
                        key=lambda x: (x != task.get("source_lang"), x))
-        rows = [[model, *[_pct(values.get(x)) for x in langs], _pct(values.get("mean"))]
+        rows = [[model, *[pct(values.get(x)) for x in langs], pct(values.get("mean"))]
                 for model, values in results.items()]
         groups = [[(x, "right")] for x in langs] + [[("mean", "right")]]
         for table in fit_tables([("model", "left")], groups, rows, width, title="results", bold=("mean",)):

@@ -22,6 +22,7 @@ from engine.live import MEAN_OF_MODELS, LiveRun
 from xlu_tui.widgets.chart import DARK_PALETTE, LIGHT_PALETTE, ChartData, LineChart, Series
 from xlu_tui.format import ACTIVE, STATE_MARK, pct, point_labels, short, theme_colors
 from xlu_tui.tables import point_label
+from xlu_tui.app import ShowsWorkerErrors
 
 MEAN = "mean"
 
@@ -48,7 +49,7 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-class CompareScreen(Screen):
+class CompareScreen(ShowsWorkerErrors, Screen):
     HELP = """
 ## Compare
 
@@ -110,7 +111,7 @@ curves together.
         if self.app.screen is self and any(c.info.get("state") in ACTIVE for c in self.runs):
             self.load()
 
-    @work(thread=True, exclusive=True, group="compare")
+    @work(thread=True, exclusive=True, group="compare", name="reading the runs to compare", exit_on_error=False)
     def load(self) -> None:
         store = self.app.store
         runs, errors = [], []

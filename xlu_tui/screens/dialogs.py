@@ -11,6 +11,8 @@ from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
+from xlu_tui.app import ShowsWorkerErrors
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; `y` or Enter on the button says yes, `n` or Escape says no."""
@@ -39,7 +41,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class ExportScreen(ModalScreen[None]):
+class ExportScreen(ShowsWorkerErrors, ModalScreen[None]):
     """Results of runs as md, csv, latex or json (the CLI's `runs export`): preview, save, copy."""
 
     BINDINGS = [Binding("escape", "dismiss", "close"), Binding("ctrl+s", "save", "save"),
@@ -71,7 +73,7 @@ class ExportScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, name="exporting the results", exit_on_error=False)
     def load(self) -> None:
         store = self.app.store
         runs = []

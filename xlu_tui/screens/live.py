@@ -30,11 +30,12 @@ from xlu_tui.format import duration, parse_iso, state_markup, theme_colors
 from xlu_tui.tables import (agreement_table, best_markup, chart_data, lang_table, losses_table, pools_table,
                             run_facts)
 from xlu_tui.widgets.progress import ProgressLine
+from xlu_tui.app import ShowsWorkerErrors
 
 PANELS = (("log-panel", "log"), ("loss-panel", "losses"), ("pools-panel", "pools"), ("agree-panel", "agreement"))
 
 
-class LiveScreen(Screen):
+class LiveScreen(ShowsWorkerErrors, Screen):
     HELP = """
 ## Live run
 
@@ -108,7 +109,7 @@ A running run is followed as it writes; a finished one is replayed from its even
             self.render_head()
 
     # ----- reading (thread) --------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="follow")
+    @work(thread=True, exclusive=True, group="follow", name="following the run", exit_on_error=False)
     def follow(self) -> None:
         worker = get_current_worker()
         store = self.app.store

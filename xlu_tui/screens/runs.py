@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 from xlu_tui.messages import PreviewRead, RunDetails, RunsLoaded
 from xlu_tui.format import ACTIVE, duration, langs, parse_iso, pct, state_text, theme_colors, when
 from xlu_tui.widgets.preview import PreviewCache, RunPreview, needs_read, read_preview, row_key
+from xlu_tui.app import ShowsWorkerErrors
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def damage_lines(r: dict[str, Any], delete: str = "[b]d[/b] deletes it", width: 
     return lines
 
 
-class RunsScreen(Screen):
+class RunsScreen(ShowsWorkerErrors, Screen):
     HELP = """
 ## Runs
 
@@ -191,7 +192,7 @@ the newest). Running runs update live.
             self.load()
 
     # ----- reading (thread) -------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="runs-list")
+    @work(thread=True, exclusive=True, group="runs-list", name="listing the runs", exit_on_error=False)
     def load(self) -> None:
         try:
             rows = self.app.store.list_runs()
@@ -424,13 +425,13 @@ the newest). Running runs update live.
             self.preview_id = r["id"]
 
     # ----- the preview's reading (thread) ------------------------------------------------------
-    @work(thread=True, exclusive=True, group="preview")
+    @work(thread=True, exclusive=True, group="preview", name="reading the preview", exit_on_error=False)
     def read_preview(self, run_id: str, start: int, need_config: bool) -> None:
         msg = read_preview(self.app.store, run_id, start, need_config)
         if not get_current_worker().is_cancelled:  # the highlight moved on: a newer read follows
             self.post_message(msg)
 
-    @work(thread=True, group="recovery")
+    @work(thread=True, group="recovery", name="reading how to recover the run", exit_on_error=False)
     def read_recovery(self, run_id: str) -> None:
         try:
             info = self.app.store.show(run_id)
