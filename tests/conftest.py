@@ -91,3 +91,16 @@ def cli(*args: str, runs_dir: Path | None = None, env: dict | None = None, timeo
     if check and out.returncode != 0:
         raise AssertionError(f"xlu-tui {' '.join(args)} exited {out.returncode}:\n{out.stdout}\n{out.stderr}")
     return out
+
+
+def assert_bad_input(out: subprocess.CompletedProcess, words: list[str], runs_dir: Path | None = None) -> None:
+    """The CLI refused bad input as it must: exit 2, one `error:` sentence holding `words`, no
+    traceback, and (given the runs folder) no run left behind."""
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    lines = [x for x in out.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+    if runs_dir is not None:
+        assert not list(Path(runs_dir).glob("2*")), "a bad input must not leave a run behind"

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import cli
+from conftest import assert_bad_input, cli
 from engine.config import ConfigError, ModelsConfig, build, preset_names
 from engine.methods import get_method, method_names
 from engine.models.check import check_model, check_models
@@ -361,10 +361,4 @@ def test_cli_exits_2_with_one_sentence_and_no_run(sets, words, runs_dir):
     for s in sets:
         args += ["--set", s]
     out = cli(*args, runs_dir=runs_dir)
-    assert out.returncode == 2, out.stdout + out.stderr
-    assert "Traceback" not in out.stderr
-    lines = [x for x in out.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
-    for w in words:
-        assert w in lines[0], lines[0]
-    assert not list(runs_dir.glob("2*")), "a bad input must not leave a run behind"
+    assert_bad_input(out, words, runs_dir)

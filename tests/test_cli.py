@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, cli
+from conftest import ROOT, assert_bad_input, cli
 
 
 def test_help_does_not_import_the_training_stack():
@@ -49,13 +49,7 @@ def test_engine_never_imports_textual():
 ])
 def test_bad_input_exits_2_with_one_sentence(args, words, runs_dir):
     out = cli(*args, runs_dir=runs_dir)
-    assert out.returncode == 2, out.stdout + out.stderr
-    assert "Traceback" not in out.stderr
-    lines = [x for x in out.stderr.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
-    for w in words:
-        assert w in lines[0]
-    assert not list(runs_dir.glob("2*")), "a bad input must not leave a run behind"
+    assert_bad_input(out, words, runs_dir)
 
 
 def test_unknown_command_or_option_exits_2(runs_dir):
