@@ -128,10 +128,6 @@ def discard(run_dir: Path) -> None:
     _remove_all_but(folder, keep=None)
 
 
-def latest(folder: Path) -> Path | None:
-    return layout.latest_checkpoint(folder.parent)
-
-
 def load_state(path: Path) -> dict[str, Any]:
     return json.loads((path / "state.json").read_text(encoding="utf-8"))
 

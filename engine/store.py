@@ -39,7 +39,6 @@ if TYPE_CHECKING:  # the config models cost ~0.15 s to build; the app's Runs scr
 INDEX_FILE = "history.json"
 
 STATES = ("queued", "running", "finished", "failed", "stopped", "interrupted", "damaged")
-ENDED = ("finished", "failed", "stopped", "interrupted")
 RESUMABLE = ("failed", "stopped", "interrupted")
 _WRITTEN_STATES = ("queued", "running", "finished", "failed", "stopped")  # what status.json may hold
 
@@ -109,13 +108,6 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-
-
-def read_json(path: Path, default: Any = None) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return default
 
 
 class AtomicJSONStorage(Storage):
